@@ -1,0 +1,341 @@
+"""The error dictionary in the Django admin, for the support and integration staff who own it.
+
+- The changelist shows each entry's status, origin and languages at a glance.
+- The change page shows the response body in all four formats, in every language, rendered by
+  the handler itself, and updates it while you type (``<id>/preview/``).
+- Keys declared in code are read-only and those entries cannot be deleted: code raises them.
+- Import/export (CSV, JSON, XLSX, with a dry-run preview) when django-import-export is
+  installed (``pip install apierrors[admin]``) and in INSTALLED_APPS; without it, the same
+  admin minus the import/export buttons.
+"""
+
+from typing import Any
+
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext, override
+from django.utils.translation import gettext_lazy as _
+
+from .declared import DECLARED
+from .message_template import parse_template
+from .models import ErrorCode, ErrorTranslation
+from .preview import entry_from_instance, entry_from_values, preview
+
+try:  # optional: apierrors[admin]
+    from import_export.admin import ImportExportModelAdmin
+    from import_export.formats.base_formats import CSV, JSON, XLSX
+
+    from .resources import ErrorCodeResource
+except ImportError:  # pragma: no cover - exercised by the subprocess test
+    ImportExportModelAdmin = None
+
+IMPORT_EXPORT = ImportExportModelAdmin is not None and apps.is_installed("import_export")
+_EDITABLE_FIELDS = ("error_code", "status", "title", "message", "fhir_code", "severity")
+
+
+def _other_languages() -> list[tuple[str, str]]:
+    """settings.LANGUAGES without the default: the entry's own text is the default language."""
+    return [(c, n) for c, n in settings.LANGUAGES if c != settings.LANGUAGE_CODE]
+
+
+def _has_builtin_translation(obj: ErrorCode, language: str) -> bool:
+    """The entry's message is the unedited built-in one and a shipped .mo translates it."""
+    declared = DECLARED.get(obj.key)
+    if declared is None or obj.message != declared.message:
+        return False
+    with override(language):
+        return gettext(declared.message) != declared.message
+
+
+def _translated_languages(obj: ErrorCode) -> list[str]:
+    rows = {t.language for t in obj.translations.all() if t.message}
+    return [c for c, _n in _other_languages() if c in rows or _has_builtin_translation(obj, c)]
+
+
+class StatusClassFilter(admin.SimpleListFilter):
+    title = _("status class")
+    parameter_name = "status_class"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("4", _("4xx: the caller's mistake")), ("5", _("5xx: our failure"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("4", "5"):
+            low = int(self.value()) * 100
+            return queryset.filter(status__gte=low, status__lte=low + 99)
+        return queryset
+
+
+class OriginFilter(admin.SimpleListFilter):
+    title = _("origin")
+    parameter_name = "origin"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("builtin", _("Built-in, as shipped")), ("edited", _("Built-in, edited")),
+                ("custom", _("Added here"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "custom":
+            return queryset.exclude(key__in=list(DECLARED))
+        if self.value() in ("builtin", "edited"):
+            want_edited = self.value() == "edited"
+            pks = [o.pk for o in queryset.filter(key__in=list(DECLARED))
+                   if (origin_of(o) == "edited") == want_edited]
+            return queryset.filter(pk__in=pks)
+        return queryset
+
+
+class MissingTranslationFilter(admin.SimpleListFilter):
+    title = _("missing translation")
+    parameter_name = "missing"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(c, n) for c, n in _other_languages()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        code = self.value()
+        if code not in dict(_other_languages()):
+            return queryset
+        pks = [o.pk for o in queryset.prefetch_related("translations")
+               if code not in _translated_languages(o)]
+        return queryset.filter(pk__in=pks)
+
+
+def origin_of(obj: ErrorCode) -> str:
+    declared = DECLARED.get(obj.key)
+    if declared is None:
+        return "custom"
+    if any(getattr(obj, f) != getattr(declared, f) for f in _EDITABLE_FIELDS):
+        return "edited"
+    return "builtin"
+
+
+class ErrorCodeForm(forms.ModelForm):
+    class Meta:
+        model = ErrorCode
+        fields = ["key", "error_code", "status", "title", "message", "fhir_code", "severity",
+                  "is_public", "description"]
+        widgets = {
+            "message": forms.Textarea(attrs={"rows": 2, "cols": 80}),
+            "description": forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        }
+
+
+class ErrorTranslationForm(forms.ModelForm):
+    language = forms.ChoiceField(label=_("language"), choices=())
+
+    class Meta:
+        model = ErrorTranslation
+        fields = ["language", "title", "message"]
+        widgets = {"message": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", "---------"), *settings.LANGUAGES]
+
+
+class ErrorTranslationInline(admin.TabularInline):
+    model = ErrorTranslation
+    form = ErrorTranslationForm
+    extra = 0
+    verbose_name_plural = _("translations (blank parts fall back to the text above)")
+
+
+_AdminBase: Any = ImportExportModelAdmin if IMPORT_EXPORT else admin.ModelAdmin
+
+
+@admin.register(ErrorCode)
+class ErrorCodeAdmin(_AdminBase):
+    form = ErrorCodeForm
+    list_display = ["key", "error_code", "status_badge", "title", "message", "languages",
+                    "origin", "is_public"]
+    list_display_links = ["key"]
+    list_filter = [StatusClassFilter, "status", OriginFilter, MissingTranslationFilter,
+                   "is_public", "fhir_code", "severity"]
+    search_fields = ["key", "=error_code", "title", "message", "description",
+                     "translations__title", "translations__message"]
+    ordering = ["error_code"]
+    list_per_page = 100
+    save_on_top = True  # the preview makes the page long
+    inlines = [ErrorTranslationInline]
+    actions = ["delete_selected"]
+    fieldsets = [
+        (None, {"fields": ["key", "error_code", "status", "title", "message"]}),
+        (_("Formats"), {"fields": ["fhir_code", "severity"]}),
+        (_("Published dictionary"), {"fields": ["is_public", "description"]}),
+    ]
+    change_form_template = "admin/apierrors/errorcode/change_form.html"
+
+    class Media:
+        css = {"all": ["apierrors/admin.css"]}
+        js = ["apierrors/admin-preview.js"]
+
+    if IMPORT_EXPORT:
+        resource_classes = [ErrorCodeResource]
+        import_formats = [CSV, JSON, XLSX]
+        export_formats = [CSV, JSON, XLSX]
+
+        def has_import_permission(self, request: HttpRequest) -> bool:
+            # django-import-export lets any staff user import by default; importing adds and
+            # changes rows, so it takes both permissions (a view-only user gets neither).
+            return self.has_add_permission(request) and self.has_change_permission(request)
+
+        def has_export_permission(self, request: HttpRequest) -> bool:
+            return self.has_view_or_change_permission(request)
+
+    # -- changelist ----------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("translations")
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: ErrorCode) -> str:
+        return format_html('<span class="apierrors-status apierrors-s{}">{}</span>',
+                           obj.status // 100, obj.status)
+
+    @admin.display(description=_("translated"))
+    def languages(self, obj: ErrorCode) -> str:
+        done = set(_translated_languages(obj))
+        return format_html_join(
+            " ", '<span class="apierrors-lang apierrors-lang-{}" title="{}">{}</span>',
+            (("yes" if c in done else "no", n, c) for c, n in _other_languages()),
+        )
+
+    @admin.display(description=_("origin"))
+    def origin(self, obj: ErrorCode) -> str:
+        return {"builtin": gettext("built-in"), "edited": gettext("built-in, edited"),
+                "custom": gettext("added here")}[origin_of(obj)]
+
+    # -- keys code depends on ------------------------------------------------------------
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ErrorCode | None = None
+                            ) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_declared:
+            readonly.append("key")  # code raises this entry by its key
+        return readonly
+
+    def has_delete_permission(self, request: HttpRequest, obj: ErrorCode | None = None
+                              ) -> bool:
+        if obj is not None and obj.is_declared:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(permissions=["delete"], description=_("Delete selected entries added here"))
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Django's bulk delete, minus the built-in entries (which would come back anyway)."""
+        kept = queryset.filter(key__in=list(DECLARED))
+        if kept.exists():
+            self.message_user(request, ngettext(
+                "%(count)d built-in entry was kept: code raises it by its key.",
+                "%(count)d built-in entries were kept: code raises them by their key.",
+                kept.count()) % {"count": kept.count()}, messages.WARNING)
+        rest = queryset.exclude(key__in=list(DECLARED))
+        if not rest.exists():
+            return None
+        return django_delete_selected(self, request, rest)
+
+    # -- the live preview ----------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_preview"
+        view = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("preview/", view, name=name),
+            path("<path:object_id>/preview/", view, name=name),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any],
+                           add: bool = False, change: bool = False, form_url: str = "",
+                           obj: ErrorCode | None = None) -> HttpResponse:
+        saved = None
+        if obj is not None and obj.pk is not None:
+            # Re-read: after a failed POST, ``obj`` holds the rejected values.
+            saved = self.get_queryset(request).filter(pk=obj.pk).first()
+        context.update({
+            "apierrors_base_template": ("admin/import_export/change_form.html"
+                                        if IMPORT_EXPORT else "admin/change_form.html"),
+            "apierrors_preview": self.render_preview(request, saved),
+            "apierrors_preview_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_preview",
+                current_app=self.admin_site.name,
+                kwargs={"object_id": saved.pk} if saved else None),
+        })
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def render_preview(self, request: HttpRequest, obj: ErrorCode | None) -> str:
+        """The saved entry's preview (on the add page: an invitation to fill the form)."""
+        entry = entry_from_instance(obj) if obj is not None else None
+        return _render_fragment(request, entry, unsaved=False, errors={})
+
+    def preview_view(self, request: HttpRequest, object_id: str | None = None
+                     ) -> HttpResponse:
+        """The change form's current values → the preview fragment (nothing is saved)."""
+        obj = self.get_object(request, object_id) if object_id else None
+        if object_id and obj is None:
+            raise Http404(object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            return HttpResponse(status=403)
+        if request.method != "POST" or not (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        ):
+            return HttpResponse(self.render_preview(request, obj))
+        form = self.get_form(request, obj, change=obj is not None)(
+            request.POST, instance=obj or ErrorCode())
+        form.is_valid()  # fills form.instance with the values given; errors shown with them
+        instance = form.instance
+        entry_values = {f: getattr(instance, f) for f in (
+            "key", "error_code", "status", "title", "message", "fhir_code", "severity",
+            "description", "is_public")}
+        translations = _posted_translations(request.POST)
+        if translations is None and obj is not None:
+            translations = {t.language: (t.title, t.message) for t in obj.translations.all()}
+        errors = {form.fields[k].label if k in form.fields else k: v
+                  for k, v in form.errors.items()}
+        for language, (_title, message) in (translations or {}).items():
+            try:
+                parse_template(message)
+            except ValidationError as exc:
+                errors[gettext("message template") + f" [{language}]"] = exc.messages
+        entry = None
+        if "status" not in form.errors and "message" not in form.errors:
+            entry = entry_from_values(entry_values, translations)
+        return HttpResponse(_render_fragment(request, entry, unsaved=True, errors=errors))
+
+
+def _render_fragment(request: HttpRequest, entry: Any, *, unsaved: bool,
+                     errors: dict[str, Any]) -> str:
+    renderable = entry is not None and 400 <= entry.status <= 599
+    return render_to_string("admin/apierrors/errorcode/preview.html", {
+        "languages": preview(entry, request) if renderable else [],
+        "unsaved": unsaved,
+        "errors": errors,
+    }, request=request)
+
+
+def _posted_translations(data: Any) -> dict[str, tuple[str, str]] | None:
+    """The inline's rows as typed (management-form prefix ``translations``)."""
+    try:
+        total = int(data.get("translations-TOTAL_FORMS", ""))
+    except ValueError:
+        return None
+    out = {}
+    for i in range(min(total, 1000)):
+        prefix = f"translations-{i}-"
+        language = data.get(prefix + "language", "")
+        if not language or data.get(prefix + "DELETE"):
+            continue
+        title, message = data.get(prefix + "title", ""), data.get(prefix + "message", "")
+        if title or message:
+            out[language] = (title, message)
+    return out

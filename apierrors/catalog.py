@@ -1,0 +1,447 @@
+"""The dictionary at run time: held in memory per process, checked against a cache stamp.
+
+An error response reads the dictionary without touching the database: each process keeps every
+entry in memory and compares its copy's *stamp* with the one in Django's cache (one cache read
+per lookup; none when the cache is process-local, where only this process's own edits, which
+it knows of, can change it). Saving or deleting an entry writes a new stamp when the
+transaction commits (``signals.py``), so every process reloads on its next error response.
+
+The database may be unusable exactly when an error is being rendered (aborted transaction,
+server down) and so may the cache. A stale copy is then reloaded on a second connection if the
+request's transaction is the problem; otherwise the last known copy is used and, before any
+copy was loaded, the entries declared in code. Each kind of failure is logged once per outage.
+"""
+
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import Error as DatabaseFailure
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language, gettext, override
+
+from .conf import get_setting
+from .declared import DECLARED, FALLBACK_KEY, DeclaredError
+from .message_template import ParsedTemplate, parse_template, render_template
+
+logger = logging.getLogger("apierrors.catalog")
+
+# The version in the key lets a future release change what is stored without reading old stamps.
+STAMP_KEY = "apierrors:catalog:v1:stamp"
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One dictionary entry, ready to render: templates pre-parsed, translations at hand."""
+
+    key: str
+    error_code: int
+    status: int
+    title: str
+    message: str
+    fhir_code: str
+    severity: str = "error"
+    description: str = ""
+    is_public: bool = True
+    # language -> (title, message template); blank parts fall back to the entry's own text.
+    translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # The code's declaration while the text is unedited: then gettext's translations apply.
+    declared: DeclaredError | None = None
+    # Last edit of the row or its translations (the published dictionary's Last-Modified).
+    updated_at: datetime | None = None
+    _localized: dict[str, tuple[str, ParsedTemplate]] = field(default_factory=dict, repr=False)
+    _type_path: str | None = field(default=None, repr=False)
+
+    def localized(self, language: str | None = None) -> tuple[str, ParsedTemplate]:
+        """(title, parsed message) in the given or active language, cached per language."""
+        language = language or get_language() or ""
+        cached = self._localized.get(language)
+        if cached is None:
+            cached = self._localized[language] = self._localize(language)
+        return cached
+
+    def _localize(self, language: str) -> tuple[str, ParsedTemplate]:
+        title, message = self.title, self.message
+        if self.declared is not None:
+            # Unedited built-in text: the shipped .po/.mo translations apply, in the language
+            # asked for (not necessarily the active one: the result is cached under it).
+            with override(language or get_language()):
+                if title == self.declared.title:
+                    title = gettext(title)
+                if message == self.declared.message:
+                    message = gettext(message)
+        base = language.split("-")[0]
+        for code in (language, base):
+            if code in self.translations:
+                t_title, t_message = self.translations[code]
+                title, message = t_title or title, t_message or message
+                break
+        try:
+            parsed = parse_template(message)
+        except Exception:  # an unsafe translation must not break the response
+            parsed = ((message, None),)
+        return title, parsed
+
+    def render_message(self, params: Mapping[str, Any] | None = None) -> str:
+        parsed = self.localized()[1]
+        if len(parsed) == 1 and parsed[0][1] is None:  # no placeholder: the text as it is
+            return parsed[0][0]
+        return render_template(parsed, params or {})
+
+    @property
+    def type_path(self) -> str | None:
+        """Path of this entry's page in the published dictionary, if the project serves it."""
+        if self._type_path is None:
+            try:
+                self._type_path = reverse("apierrors:entry", kwargs={"key": self.key})
+            except NoReverseMatch:
+                self._type_path = ""
+        return self._type_path or None
+
+
+def entry_from_declared(declared: DeclaredError) -> Entry:
+    return Entry(
+        key=declared.key, error_code=declared.error_code, status=declared.status,
+        title=declared.title, message=declared.message, fhir_code=declared.fhir_code,
+        severity=declared.severity, description=declared.description, declared=declared,
+    )
+
+
+def load_entries(using: str | None = None) -> dict[str, Entry]:
+    """Read the whole dictionary from the database (two queries).
+
+    When the request's own transaction cannot run a query (PostgreSQL aborted it after a
+    failed statement, or it is marked for rollback) or reads an old snapshot (REPEATABLE
+    READ), a short-lived second connection reads the committed dictionary instead, so an
+    edit made elsewhere is still seen.
+    """
+    from .models import ErrorCode
+
+    using = using or router.db_for_read(ErrorCode)
+    connection = connections[using]
+    if transaction_unusable(connection) or _snapshot_may_be_old(connection):
+        return _load_on_side_connection(using)
+    return _load(using)
+
+
+def transaction_unusable(connection: BaseDatabaseWrapper) -> bool:
+    """Whether a query on ``connection`` would fail because of its transaction (no query)."""
+    if connection.in_atomic_block and (connection.needs_rollback
+                                       or connection.closed_in_transaction):
+        return True
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        # libpq's PQTRANS_INERROR (psycopg 2 and 3): every statement fails until a rollback.
+        return int(connection.connection.info.transaction_status) == 3
+    return False
+
+
+def _snapshot_may_be_old(connection: BaseDatabaseWrapper) -> bool:
+    """Whether the open transaction reads a snapshot taken earlier (REPEATABLE READ or
+    SERIALIZABLE), which may predate the edit whose stamp we are about to adopt."""
+    if not connection.in_atomic_block:
+        return False
+    level = getattr(connection, "isolation_level", None)
+    if connection.vendor == "postgresql":
+        return level is not None and int(level) > 2  # psycopg's READ_COMMITTED is 2
+    if connection.vendor == "mysql":
+        return level in (None, "", "repeatable read", "serializable")  # "": server default
+    return False
+
+
+def _load_on_side_connection(using: str) -> dict[str, Entry]:
+    # The ORM reads through connections[using]: swap in a fresh connection for this thread
+    # only, and close it right after (reloads are rare; an idle extra connection is not).
+    main = connections[using]
+    side = connections.create_connection(using)
+    connections[using] = side
+    try:
+        return _load(using)
+    finally:
+        connections[using] = main
+        side.close()
+
+
+def _load(using: str) -> dict[str, Entry]:
+    from .models import ErrorCode
+
+    # A savepoint keeps a failed read from aborting the caller's PostgreSQL transaction.
+    with transaction.atomic(using=using):
+        rows = list(ErrorCode.objects.using(using).prefetch_related("translations"))
+    entries = {}
+    for row in rows:
+        declared = DECLARED.get(row.key)
+        entries[row.key] = Entry(
+            key=row.key, error_code=row.error_code, status=row.status, title=row.title,
+            message=row.message, fhir_code=row.fhir_code, severity=row.severity,
+            description=row.description, is_public=row.is_public,
+            translations={t.language: (t.title, t.message) for t in row.translations.all()},
+            declared=declared,
+            updated_at=max([row.updated_at, *(t.updated_at for t in row.translations.all())]),
+        )
+    return entries
+
+
+class Catalog:
+    """The process's copy of the dictionary.
+
+    A lookup reads the cache stamp (no query) and reloads only when it differs from the stamp
+    the copy was loaded under, or when this process changed the dictionary itself. The stamp
+    is read *before* the rows, so an edit committed during a load is caught by the next lookup.
+    """
+
+    # After a failure, use the copy at hand for this long instead of retrying on every error
+    # response: a server that is down may take a connect timeout to say so.
+    db_retry_interval: float = 5.0
+    cache_retry_interval: float = 1.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generations = itertools.count(1)
+        self.reset()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> Entry:
+        """The entry for ``key``; an unknown key gives the internal-error entry (and a log)."""
+        self.refresh_if_stale()
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._declared_entry(key)
+        return entry
+
+    def entries(self) -> dict[str, Entry]:
+        self.refresh_if_stale()
+        merged = {k: self._declared_entry(k) for k in DECLARED if k not in self._entries}
+        merged.update(self._entries)
+        return merged
+
+    def _declared_entry(self, key: str) -> Entry:
+        entry = self._declared.get(key)
+        if entry is not None:
+            return entry
+        declared = DECLARED.get(key)
+        if declared is None:
+            self._warn_once(f"unknown:{key}", "Unknown error key %r: answering with %r.",
+                            key, FALLBACK_KEY, level=logging.ERROR)
+            if key == FALLBACK_KEY:  # pragma: no cover - the fallback is always declared
+                raise LookupError(key)
+            return self._entries.get(FALLBACK_KEY) or self._declared_entry(FALLBACK_KEY)
+        # Kept, so its parsed templates are too: a database that is down costs no re-parsing.
+        entry = self._declared[key] = entry_from_declared(declared)
+        return entry
+
+    # -- freshness -------------------------------------------------------------------------
+
+    def refresh_if_stale(self) -> None:
+        stamp = self._read_stamp()
+        if self._is_current(stamp):
+            return
+        with self._lock:
+            if not self._is_current(stamp):  # another thread may have reloaded meanwhile
+                self._reload(stamp)
+
+    def _is_current(self, stamp: "str | _Unknown | None") -> bool:
+        if not self._loaded or self._loaded_generation != self._generation:
+            return False
+        # An unreadable stamp keeps the copy: better possibly stale than a query per error.
+        return stamp is _UNKNOWN or stamp == self._stamp
+
+    def _reload(self, stamp: "str | _Unknown | None") -> None:
+        state = (stamp, self._generation)
+        if state == self._failed_state and time.monotonic() < self._db_retry_at:
+            return  # the database failed moments ago and nothing has changed since
+        if stamp is None:
+            # Publish a stamp before reading, so an edit committing after the read replaces it.
+            # A cache that keeps nothing (DummyCache) gives None again: the copy then stays
+            # until this process itself changes the dictionary.
+            stamp = self._create_stamp()
+        try:
+            entries = load_entries()
+        except DatabaseFailure as exc:
+            self._failed_state = (stamp, state[1])  # the stamp as the next lookup will read it
+            self._db_retry_at = time.monotonic() + self.db_retry_interval
+            self._warn_once("database", "Error dictionary not readable from the database "
+                            "(%s); using the %s copy.", exc,
+                            "last known" if self._loaded else "code-declared")
+            return
+        self._warned.discard("database")
+        self._failed_state = None
+        self._entries, self._declared = entries, {}
+        self._stamp, self._loaded_generation, self._loaded = stamp, state[1], True
+
+    def _read_stamp(self) -> "str | _Unknown | None":
+        if self._cache_retry_at and time.monotonic() < self._cache_retry_at:
+            return _UNKNOWN
+        try:
+            self._cache()
+            read = self._local.read_stamp
+            if read is None:
+                # No other process can publish there, and this one's own edits move the
+                # generation: there is nothing to read (the system check warns about this).
+                return _UNKNOWN
+            stamp = read()
+        except Exception as exc:  # any cache backend error: Redis down, bad config
+            self._cache_retry_at = time.monotonic() + self.cache_retry_interval
+            self._warn_once("cache", "Error dictionary stamp not readable from the cache (%s); "
+                            "using the %s copy.", exc,
+                            "last known" if self._loaded else "database's or code-declared")
+            return _UNKNOWN
+        if self._cache_retry_at:
+            # The cache is back. Edits committed while it was down published no stamp: reload
+            # once, and publish this process's own unpublished edit now.
+            self._cache_retry_at = 0.0
+            self._warned.discard("cache")
+            self._generation = next(self._generations)
+            if self._unpublished:
+                self._publish()
+                return self._read_stamp()  # the stamp just published (once: retry_at is 0)
+        return stamp
+
+    def _create_stamp(self) -> "str | _Unknown | None":
+        try:
+            cache = self._cache()
+            cache.add(STAMP_KEY, uuid.uuid4().hex, timeout=None)
+            return cache.get(STAMP_KEY)
+        except Exception:  # the cache failed between two reads: keep the copy meanwhile
+            return _UNKNOWN
+
+    def _cache(self) -> Any:
+        # Django's ``caches[...]`` costs a context-local lookup per call; the stamp is read on
+        # every error response, so each thread keeps the object it got (until reset()).
+        try:
+            return self._local.cache
+        except AttributeError:
+            cache = caches[get_setting("CACHE_ALIAS")]
+            self._local.read_stamp = _stamp_reader(cache)
+            self._local.cache = cache
+            return cache
+
+    def stamp_token(self) -> str:
+        """A token that changes whenever the dictionary does (for ETags)."""
+        stamp = self._stamp
+        return stamp if isinstance(stamp, str) else f"local-{self._loaded_generation}"
+
+    def reset(self) -> None:
+        """Forget the in-memory copy and past failures (the next lookup reloads)."""
+        self._entries: dict[str, Entry] = {}
+        self._declared: dict[str, Entry] = {}
+        self._stamp: str | _Unknown | None = None
+        self._loaded = False
+        self._generation = self._loaded_generation = next(self._generations)
+        self._failed_state: tuple[Any, int] | None = None
+        self._db_retry_at = self._cache_retry_at = 0.0
+        self._unpublished = False
+        self._warned: set[str] = set()
+        self._local = threading.local()
+
+    def invalidate(self) -> None:
+        """Make every process reload on its next lookup (call after a committed edit).
+
+        This process reloads even when the cache cannot carry the news (down, DummyCache).
+        """
+        self._generation = next(self._generations)
+        self._publish()
+
+    def _publish(self) -> None:
+        try:
+            self._cache().set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
+        except Exception as exc:
+            self._unpublished = True  # retried when the cache answers again
+            self._warn_once("cache-write", "Could not publish the error dictionary's new stamp "
+                            "(%s): other processes keep their copy until the cache is back.", exc)
+            return
+        self._unpublished = False
+        self._warned.discard("cache-write")
+
+    def _warn_once(self, kind: str, msg: str, *args: object, level: int = logging.WARNING) -> None:
+        if kind not in self._warned:
+            self._warned.add(kind)
+            logger.log(level, msg, *args)
+
+
+def _stamp_reader(cache: Any) -> Any:
+    """How this thread reads the stamp from ``cache``: None for a process-local cache.
+
+    Django's RedisCache builds a new redis-py client for every operation, which costs more
+    than the round trip itself; on the path of every error response, one client per thread
+    is kept instead (reading the primary, as writes go there). Anything unexpected in
+    Django's internals falls back to ``cache.get``.
+    """
+    if isinstance(cache, LocMemCache | DummyCache):
+        return None
+    if isinstance(cache, RedisCache):
+        try:
+            key = cache.make_and_validate_key(STAMP_KEY)
+            client = cache._cache.get_client(key, write=True)
+            loads = cache._cache._serializer.loads
+
+            def read_from_redis() -> Any:
+                value = client.get(key)
+                return None if value is None else loads(value)
+
+            return read_from_redis
+        except Exception:  # pragma: no cover - a Django version with other internals
+            pass
+    return lambda: cache.get(STAMP_KEY)
+
+
+class _Unknown:
+    """The stamp could not be read: keep whatever copy there is."""
+
+    __slots__ = ()
+
+
+_UNKNOWN: Any = _Unknown()
+
+catalog = Catalog()
+
+
+class _Publication:
+    """The on_commit callback publishing one transaction's change (see dictionary_changed)."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        catalog.invalidate()
+
+
+def dictionary_changed(using: str | None = None) -> None:
+    """Tell every process the dictionary changed, once the current transaction commits.
+
+    Saving or deleting through the ORM, the admin or ``loaddata`` does this by itself
+    (signals). Call it after writes that send no signals: ``QuerySet.update()``,
+    ``bulk_create()``, ``bulk_update()``, raw SQL. Never publishes a rolled-back change.
+    """
+    from .models import ErrorCode
+
+    using = using or router.db_for_write(ErrorCode)
+    connection = transaction.get_connection(using)
+    # One publication per transaction, however many rows it writes (loaddata, bulk edits).
+    # A rolled-back savepoint drops its callback, so a later edit registers again.
+    if connection.in_atomic_block and any(
+        isinstance(pending[1], _Publication) and not pending[1].done
+        for pending in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_Publication(), using=using)
+
+
+def get_entry(key: str) -> Entry:
+    """The dictionary entry for ``key`` (never queries the database in steady state)."""
+    return catalog.get(key)

@@ -1,0 +1,1 @@
+"""Views and URLs that exercise AtomicRequestsMiddleware (tests only)."""

@@ -1,0 +1,123 @@
+"""Documented errors: /api/schema/ lists, per operation, the error responses it can return."""
+
+import pytest
+
+pytest.importorskip("drf_spectacular")
+
+from openapi_spec_validator import validate
+
+from apierrors.models import ErrorCode
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def responses(schema: dict, path: str, method: str) -> dict:
+    return schema["paths"][path][method]["responses"]
+
+
+def codes(response: dict) -> list[tuple[str, int]]:
+    return [(c["key"], c["error_code"]) for c in response["x-error-codes"]]
+
+
+def test_the_schema_is_valid_openapi(schema):
+    validate(schema)
+
+
+def test_create_patient_documents_its_errors(schema):
+    documented = responses(schema, "/api/v1/patients/", "post")
+    assert {"201", "400", "401", "403", "406", "409", "413", "415", "500", "503"} <= set(
+        documented)
+    assert codes(documented["409"]) == [("conflict", 13), ("duplicate", 14)]
+    assert codes(documented["400"]) == [("invalid_request", 2), ("parse_error", 3)]
+    # The body schema of the project's format (FHIR), and problem+json, chosen by Accept.
+    assert documented["409"]["content"] == {
+        "application/fhir+json": {"schema": {"$ref": "#/components/schemas/OperationOutcome"}},
+        "application/problem+json": {"schema": {"allOf": [
+            {"$ref": "#/components/schemas/ProblemDetails"},
+            {"properties": {"error_code": {"type": "integer", "enum": [13, 14]},
+                            "status": {"type": "integer", "enum": [409]},
+                            "key": {"type": "string", "enum": ["conflict", "duplicate"]}}},
+        ]}},
+    }
+    headers = documented["409"]["headers"]
+    assert headers["X-Error-Code"]["schema"] == {"type": "integer", "enum": [13, 14]}
+    assert headers["X-Error-Key"]["required"] is True
+
+
+def test_401_documents_the_challenge_and_5xx_the_request_id(schema):
+    documented = responses(schema, "/api/v1/patients/", "get")
+    assert documented["401"]["headers"]["WWW-Authenticate"]["required"] is True
+    assert documented["500"]["headers"]["X-Request-ID"]["required"] is True
+    assert codes(documented["503"]) == [("service_unavailable", 22), ("maintenance", 23)]
+    assert documented["503"]["headers"]["Retry-After"]["required"] is True
+
+
+def test_conditional_patient_operations(schema):
+    detail = schema["paths"]["/api/v1/patients/{id}/"]
+    get = detail["get"]
+    assert any(p["name"] == "If-None-Match" and p["in"] == "header" for p in get["parameters"])
+    assert get["responses"]["200"]["headers"]["ETag"]["required"] is True
+    assert get["responses"]["304"]["headers"]["ETag"]["required"] is True
+    assert "content" not in get["responses"]["304"]
+    patch = detail["patch"]
+    assert any(p["name"] == "If-Match" and p["in"] == "header" and not p.get("required")
+               for p in patch["parameters"])
+    assert codes(patch["responses"]["412"]) == [("precondition_failed", 16)]
+    assert "428" not in patch["responses"]  # If-Match is optional on the demo
+    assert codes(detail["delete"]["responses"]["409"]) == [("protected", 15)]
+
+
+def test_required_if_match_documents_428(client, settings):
+    settings.APIERRORS = {**settings.APIERRORS, "REQUIRE_IF_MATCH": True}
+    schema = client.get("/api/schema/?format=json").json()
+    patch = schema["paths"]["/api/v1/patients/{id}/"]["patch"]
+    assert codes(patch["responses"]["428"]) == [("precondition_required", 17)]
+    assert any(p["name"] == "If-Match" and p["required"] for p in patch["parameters"])
+
+
+def test_booking_documents_its_business_rule_and_rate_limit(schema):
+    documented = responses(schema, "/api/v1/appointments/", "post")
+    assert codes(documented["422"]) == [("appointment_unavailable", 1)]
+    assert set(documented["429"]["headers"]) >= {"Retry-After", "X-Rate-Limit-Remaining"}
+    assert "X-Rate-Limit-Remaining" in documented["201"]["headers"]
+
+
+def test_partner_operations_document_their_own_format_only(schema):
+    docplanner = responses(schema, "/api/v1/docplanner/bookings/", "post")["422"]
+    assert docplanner["content"] == {"application/json": {"schema": {"allOf": [
+        {"$ref": "#/components/schemas/DocplannerError"},
+        {"properties": {"error_code": {"type": "integer", "enum": [1]}}},
+    ]}}}
+    shipstream = responses(schema, "/api/v1/shipstream/appointments/", "post")
+    assert list(shipstream["400"]["content"]) == ["application/json"]
+    assert codes(shipstream["400"]) == [("invalid_request", 2), ("parse_error", 3)]
+
+
+def test_openapi_validation_is_documented_when_it_is_on(client, settings):
+    settings.APIERRORS = {**settings.APIERRORS, "OPENAPI_VALIDATION": True}
+    schema = client.get("/api/schema/?format=json").json()
+    assert ("openapi_validation", 4) in codes(
+        responses(schema, "/api/v1/appointments/", "post")["400"])
+    # Even operations without a body: headers, query and path are checked too.
+    assert codes(responses(schema, "/api/v1/slots/", "get")["400"]) == [
+        ("openapi_validation", 4)]
+
+
+def test_read_only_operations_document_no_body_errors(schema):
+    documented = responses(schema, "/api/v1/practitioners/", "get")
+    assert not {"400", "409", "413", "415", "422", "429"} & set(documented)
+    assert "403" not in documented  # IsAuthenticated alone: a 401, never a 403
+
+
+def test_codes_come_from_the_dictionary_as_edited(client):
+    ErrorCode.objects.filter(key="duplicate").update(error_code=1409)
+    schema = client.get("/api/schema/?format=json").json()
+    documented = responses(schema, "/api/v1/patients/", "post")["409"]
+    assert codes(documented) == [("conflict", 13), ("duplicate", 1409)]
