@@ -77,9 +77,11 @@ def test_malformed_json_is_400_parse_error(client_north):
     response = client_north.post("/api/v1/patients/", data=b'{"name": ',
                                  content_type="application/json")
     assert response.status_code == 400
-    body = response.json()
-    assert body["issue"][0]["code"] == "structure"
-    assert body["issue"][0]["details"]["text"].startswith("JSON parse error")
+    summary, parser_says = response.json()["issue"]
+    assert summary["code"] == "structure"
+    assert summary["details"]["text"] == "The request body could not be parsed."
+    assert "expression" not in parser_says
+    assert parser_says["details"]["text"].startswith("JSON parse error")
     assert response["X-Error-Key"] == "parse_error"
 
 
@@ -94,7 +96,10 @@ def test_duplicate_identifier_is_409(client_north):
 def test_validation_error_has_one_issue_per_field_with_expression(client_north):
     response = client_north.post("/api/v1/patients/", {"email": "not-an-email"}, format="json")
     assert response.status_code == 400
-    issues = response.json()["issue"]
+    summary, *issues = response.json()["issue"]
+    # The entry's (admin-edited) message leads, without expression; then one issue per field.
+    assert summary == {"severity": "error", "code": "invalid",
+                       "details": {"text": "The request was malformed or failed validation."}}
     assert {(i["expression"][0], i["code"]) for i in issues} == {
         ("identifier", "required"), ("name", "required"), ("email", "invalid")}
     assert all(i["severity"] == "error" and i["details"]["text"] for i in issues)
@@ -107,7 +112,7 @@ def test_list_errors_name_the_item(client_north):
         {"identifier": "N-3"},
     ]}, format="json")
     assert response.status_code == 400
-    paths = [i["expression"][0] for i in response.json()["issue"]]
+    paths = [i["expression"][0] for i in response.json()["issue"][1:]]
     assert paths == ["items.1.email", "items.2.name"]
 
 

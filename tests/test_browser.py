@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from .conftest import IN_CI
 
@@ -63,6 +64,9 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+            # The test's ORM calls ran in Playwright's context, which has database
+            # connections of its own: close them here, or they outlive the test database.
+            connections.close_all()
 
 
 @pytest.fixture

@@ -262,6 +262,23 @@ def test_fhir_general_issue_is_the_message(make: Make) -> None:
     assert exc.details == [("email", "Bad email.")]
 
 
+def test_fhir_later_issues_without_expression_are_whole_request_details(make: Make) -> None:
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": "structure",
+             "details": {"text": "The request body could not be parsed."}},
+            {"severity": "error", "code": "structure",
+             "details": {"text": "JSON parse error - Expecting value"}},
+            {"severity": "error", "code": "required", "details": {"text": "Required."},
+             "expression": ["name"]},
+        ],
+    }
+    exc = catch(make(400, json_body=body, content_type=FHIR))
+    assert exc.message == "The request body could not be parsed."
+    assert exc.details == [("", "JSON parse error - Expecting value"), ("name", "Required.")]
+
+
 def test_fhir_server_error_request_id_from_diagnostics(make: Make) -> None:
     body = {
         "resourceType": "OperationOutcome",

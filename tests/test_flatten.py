@@ -1,7 +1,4 @@
-"""Validation errors become dotted-path details, in input order, in linear time."""
-
-import gc
-import time
+"""Validation errors become dotted-path details, in input order (speed: manage.py bench_errors)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from hypothesis import given, settings
@@ -98,31 +95,6 @@ def test_a_thousand_item_list_error_names_every_item():
     assert [d.path for d in details[:2]] == ["items.0.quantity", "items.1.quantity"]
     assert details[-1].path == "items.999.quantity"
     assert {d.code for d in details} == {"min_value"}
-
-
-def best_times(runs: int, *funcs) -> list[float]:
-    """Best time of each function, run in turns so that a busy moment hits them alike."""
-    best = [float("inf")] * len(funcs)
-    gc.disable()  # a collection landing in one run says nothing about the algorithm
-    try:
-        for _ in range(runs):
-            for index, func in enumerate(funcs):
-                start = time.perf_counter()
-                func()
-                best[index] = min(best[index], time.perf_counter() - start)
-    finally:
-        gc.enable()
-    return best
-
-
-def test_flattening_is_linear_in_the_number_of_items():
-    small, large = item_errors(1_000), item_errors(8_000)
-    small_time, large_time = best_times(
-        9, lambda: flatten_errors(small), lambda: flatten_errors(large))
-    # 8 times the items: linear is ~8x the time, quadratic (list.pop(0)) would be ~64x.
-    assert large_time < 32 * small_time, (small_time, large_time)
-    # And in absolute terms, well within a request's budget (~1 ms here; CI machines vary).
-    assert small_time < 0.05
 
 
 leaves = st.one_of(

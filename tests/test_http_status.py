@@ -69,6 +69,8 @@ def test_415_is_not_supported(client_north):
 
 @pytest.mark.parametrize(("accept", "check"), [
     ("application/fhir+json", lambda b: b["issue"] == [{
+        "severity": "error", "code": "duplicate",
+        "details": {"text": "A resource with the same unique value already exists."}}, {
         "severity": "error", "code": "duplicate", "expression": ["identifier"],
         "details": {"text": "Patient with this Identifier already exists."}}]),
     (PROBLEM, lambda b: (b["key"], b["errors"]) == ("duplicate", [{

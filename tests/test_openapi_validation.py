@@ -156,6 +156,7 @@ def test_fhir_carries_the_same_details(api_client_factory):
     response = post(api_client_factory(), path="/api/v1/reports/2024-05-01/", query={})
     assert response.status_code == 400
     assert response.json()["issue"] == [{
+        "severity": "error", "code": "invalid", "details": {"text": MESSAGE}}, {
         "severity": "error", "code": "required", "expression": ["invalid_query_args"],
         "details": {"text": "Missing required query parameter 'limit'."}}]
 

@@ -28,8 +28,8 @@ CASES = {
 
 def text_of(fmt: str, body: dict) -> str | None:
     """The first human-readable text of a body, as a client of each format reads it."""
-    if fmt == "fhir":
-        return body["issue"][0]["details"]["text"]
+    if fmt == "fhir":  # the first field's issue follows the entry's own
+        return body["issue"][1 if len(body["issue"]) > 1 else 0]["details"]["text"]
     if fmt == "shipstream":
         error = body["errors"][0]
         return error["details"][0]["message"] if "details" in error else error["message"]

@@ -75,7 +75,7 @@ def pointer_to_path(pointer: str) -> str:
 
 def _fhir(data: dict[str, Any]) -> ParsedBody:
     issues = [i for i in data.get("issue") or () if isinstance(i, dict)]
-    general: list[str] = []
+    message = None
     details: list[tuple[str, str]] = []
     request_id = None
     for issue in issues:
@@ -93,10 +93,12 @@ def _fhir(data: dict[str, Any]) -> ParsedBody:
         paths = [p for p in paths if isinstance(p, str)] if isinstance(paths, list) else []
         if paths:
             details.extend((p, text) for p in paths)
+        elif message is None and text:
+            message = text  # the first issue without a path is the error's own message
         elif text:
-            general.append(text)
+            details.append(("", text))  # a later one is about the request as a whole
     # A response that is only field errors has no general issue: its first issue speaks.
-    message = general[0] if general else (details[0][1] if details else None)
+    message = message or (details[0][1] if details else None)
     return ParsedBody("fhir", message=message or None, request_id=request_id, details=details)
 
 

@@ -27,25 +27,25 @@ class FhirFormat(ErrorFormat):
 
     def render(self, error: NormalizedError, request: HttpRequest | None) -> dict[str, Any]:
         entry = error.entry
-        if error.details:
-            issues = []
-            for detail in error.details:
-                issue: dict[str, Any] = {
-                    "severity": entry.severity,
-                    "code": _DETAIL_CODES.get(detail.code or "", entry.fhir_code),
-                    "details": {"text": detail.message},
-                }
-                if detail.path:
-                    issue["expression"] = [detail.path]
-                issues.append(issue)
-        else:
-            issues = [{
-                "severity": entry.severity,
-                "code": entry.fhir_code,
-                "details": {"text": error.message},
-            }]
+        # The entry's own message always leads (support staff edit it); field errors follow,
+        # one issue each, with the field's path as the FHIRPath ``expression``.
+        summary: dict[str, Any] = {
+            "severity": entry.severity,
+            "code": entry.fhir_code,
+            "details": {"text": error.message},
+        }
         if error.request_id:
-            issues[0]["diagnostics"] = f"request_id={error.request_id}"
+            summary["diagnostics"] = f"request_id={error.request_id}"
+        issues = [summary]
+        for detail in error.details:
+            issue: dict[str, Any] = {
+                "severity": entry.severity,
+                "code": _DETAIL_CODES.get(detail.code or "", entry.fhir_code),
+                "details": {"text": detail.message},
+            }
+            if detail.path:
+                issue["expression"] = [detail.path]
+            issues.append(issue)
         return {"resourceType": "OperationOutcome", "issue": issues}
 
     def render_json(self, error: NormalizedError, request: HttpRequest | None) -> bytes:
@@ -56,26 +56,24 @@ class FhirFormat(ErrorFormat):
         entry, enc = error.entry, json_string
         head = f'"severity":{json_value(entry.severity)},"code":'  # inside the issue's {}
         default_code = json_value(entry.fhir_code)
-        issues = []
-        if error.details:
-            add, codes = issues.append, _DETAIL_CODES_JSON
-            texts: dict[str, str] = {}  # one message usually recurs across a list's items
-            try:
-                for path, message, code in error.details:
-                    text = texts.get(message)
-                    if text is None:
-                        text = texts[message] = enc(message)
-                    code_json = codes.get(code, default_code) if code else default_code
-                    if path:
-                        add(f'{head}{code_json},"details":{{"text":{text}}},'
-                            f'"expression":[{enc(path)}]')
-                    else:
-                        add(f'{head}{code_json},"details":{{"text":{text}}}')
-            except TypeError:  # a message or path that isn't text: the encoder decides
-                return super().render_json(error, request)
-        else:
-            issues.append(f'{head}{default_code},"details":{{"text":{json_value(error.message)}}}')
+        summary = f'{head}{default_code},"details":{{"text":{json_value(error.message)}}}'
         if error.request_id:
-            issues[0] += f',"diagnostics":{json_value(f"request_id={error.request_id}")}'
+            summary += f',"diagnostics":{json_value(f"request_id={error.request_id}")}'
+        issues = [summary]
+        add, codes = issues.append, _DETAIL_CODES_JSON
+        texts: dict[str, str] = {}  # one message usually recurs across a list's items
+        try:
+            for path, message, code in error.details:
+                text = texts.get(message)
+                if text is None:
+                    text = texts[message] = enc(message)
+                code_json = codes.get(code, default_code) if code else default_code
+                if path:
+                    add(f'{head}{code_json},"details":{{"text":{text}}},'
+                        f'"expression":[{enc(path)}]')
+                else:
+                    add(f'{head}{code_json},"details":{{"text":{text}}}')
+        except TypeError:  # a message or path that isn't text: the encoder decides
+            return super().render_json(error, request)
         return ('{"resourceType":"OperationOutcome","issue":[{' + "},{".join(issues)
                 + "}]}").encode()
