@@ -290,7 +290,7 @@ class AtomicRequestsMiddleware:
         try:
             state = _begin(request)
         except DatabaseError as exc:  # a database is unreachable: answer 503, not a crash
-            return _error_response(request, exc, None)
+            return _error_response(request, exc, _view_owning(request))
         try:
             response = self.get_response(request)
             return state.finish(request, response)
@@ -304,7 +304,7 @@ class AtomicRequestsMiddleware:
         try:
             state = await sync_to_async(_begin)(request)
         except DatabaseError as exc:
-            return await sync_to_async(_error_response)(request, exc, None)
+            return await sync_to_async(_error_response)(request, exc, _view_owning(request))
         try:
             response = await self.get_response(request)
             return await sync_to_async(state.finish)(request, response)
@@ -431,6 +431,13 @@ def _raised(exc: Exception, cause: BaseException | None) -> Exception:
         raise exc from cause
     except Exception as raised:
         return raised
+
+
+def _view_owning(request: HttpRequest) -> type | None:
+    """The view whose ``error_format`` applies before routing has run (it has not yet)."""
+    from .views import owning_view
+
+    return owning_view(request)
 
 
 def _error_response(request: HttpRequest, exc: BaseException, view: Any) -> HttpResponseBase:

@@ -169,8 +169,9 @@ def stack(request, settings):
     """With AtomicRequestsMiddleware the outage shows when it opens the transaction; without
     it, when the view queries. Either way the handler renders the 503.
 
-    Yields the formats to check: before routing, only ``Accept`` can choose one (the view's
-    ``error_format`` is not known yet), so with the middleware, fhir and problem."""
+    Yields the formats to check: these test views choose their format per request, which
+    the middleware cannot know before routing, so with it, fhir and problem (by Accept). A
+    view class's own ``error_format`` is used: see the test after the next."""
     if request.param == "without_middleware":
         settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "AtomicRequests" not in m]
         return FORMATS
@@ -211,6 +212,27 @@ def test_database_down_in_a_warm_process_uses_its_copy_quietly(
             assert text_of(fmt, response) == (22 if fmt == "docplanner"
                                               else "Maintenance until 14:00.")
     assert catalog_warnings(caplog, "") == []  # nothing needed the database
+
+
+@pytest.mark.urls("testproject.urls")
+@pytest.mark.django_db(databases="__all__")
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/api/v1/docplanner/bookings/", {"error_code": 22}),
+    ("/api/v1/docplanner/bookings/no-such-route/", {"error_code": 22}),  # its nearest view
+    ("/api/v1/shipstream/appointments/", {"errors": [{
+        "type": "service_unavailable", "error_code": 22, "message": UNAVAILABLE,
+        "request_id": "req-42"}]}),
+])
+def test_database_down_before_routing_answers_in_the_owning_view_format(client, path,
+                                                                        expected):
+    # AtomicRequestsMiddleware finds the outage before the URL is resolved: the path's view
+    # class still decides the format, as for Django's own 404/500 under an API prefix.
+    with database_unreachable():
+        response = client.post(path, {}, content_type="application/json",
+                               HTTP_X_REQUEST_ID="req-42")
+    assert response.status_code == 503
+    assert response["Retry-After"].isdigit()
+    assert json.loads(response.content) == expected
 
 
 @pytest.mark.django_db(databases="__all__")
