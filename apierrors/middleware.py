@@ -290,7 +290,7 @@ class AtomicRequestsMiddleware:
         try:
             state = _begin(request)
         except DatabaseError as exc:  # a database is unreachable: answer 503, not a crash
-            return _error_response(request, exc, _view_owning(request))
+            return _error_response(request, exc, None)
         try:
             response = self.get_response(request)
             return state.finish(request, response)
@@ -304,7 +304,7 @@ class AtomicRequestsMiddleware:
         try:
             state = await sync_to_async(_begin)(request)
         except DatabaseError as exc:
-            return await sync_to_async(_error_response)(request, exc, _view_owning(request))
+            return await sync_to_async(_error_response)(request, exc, None)
         try:
             response = await self.get_response(request)
             return await sync_to_async(state.finish)(request, response)
@@ -433,15 +433,16 @@ def _raised(exc: Exception, cause: BaseException | None) -> Exception:
         return raised
 
 
-def _view_owning(request: HttpRequest) -> type | None:
-    """The view whose ``error_format`` applies before routing has run (it has not yet)."""
-    from .views import owning_view
-
-    return owning_view(request)
-
-
 def _error_response(request: HttpRequest, exc: BaseException, view: Any) -> HttpResponseBase:
-    """The error response for a failure found by the middleware, in the request's format."""
+    """The error response for a failure found by the middleware, in the request's format.
+
+    ``view`` is None when the failure came before routing (a database down at the start):
+    the view owning the path then chooses the format, as for Django's own 404 under the API.
+    """
+    if view is None:
+        from .views import owning_view
+
+        view = owning_view(request)
     error_format = getattr(view, "error_format", None)
     try:
         from .handler import build_error_response

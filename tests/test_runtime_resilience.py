@@ -171,7 +171,8 @@ def stack(request, settings):
 
     Yields the formats to check: these test views choose their format per request, which
     the middleware cannot know before routing, so with it, fhir and problem (by Accept). A
-    view class's own ``error_format`` is used: see the test after the next."""
+    view class's own ``error_format`` is used: see
+    test_database_down_before_routing_answers_in_the_owning_view_format."""
     if request.param == "without_middleware":
         settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "AtomicRequests" not in m]
         return FORMATS

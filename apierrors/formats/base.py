@@ -24,6 +24,15 @@ def json_value(value: Any) -> str:
     return json_string(value) if type(value) is str else _ENCODER.encode(value)
 
 
+class EncodedTexts(dict):
+    """``texts[message]`` is ``message`` as a JSON string, encoded once per body: one message
+    usually recurs across a list's items. (A dict lookup; ``__missing__`` only on a miss.)"""
+
+    def __missing__(self, message: str) -> str:
+        text = self[message] = json_string(message)
+        return text
+
+
 class ErrorFormat:
     """Subclass and register by dotted path in ``APIERRORS["FORMATS"]`` to add a format.
 

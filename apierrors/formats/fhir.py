@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from ..normalized import NormalizedError
-from .base import ErrorFormat, json_string, json_value
+from .base import EncodedTexts, ErrorFormat, json_string, json_value
 
 # Field-level DRF/Django codes with a more precise FHIR IssueType than the entry's own.
 _DETAIL_CODES = {
@@ -61,12 +61,10 @@ class FhirFormat(ErrorFormat):
             summary += f',"diagnostics":{json_value(f"request_id={error.request_id}")}'
         issues = [summary]
         add, codes = issues.append, _DETAIL_CODES_JSON
-        texts: dict[str, str] = {}  # one message usually recurs across a list's items
+        texts = EncodedTexts()
         try:
             for path, message, code in error.details:
-                text = texts.get(message)
-                if text is None:
-                    text = texts[message] = enc(message)
+                text = texts[message]
                 code_json = codes.get(code, default_code) if code else default_code
                 if path:
                     add(f'{head}{code_json},"details":{{"text":{text}}},'

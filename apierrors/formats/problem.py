@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from ..normalized import NormalizedError
-from .base import ErrorFormat, json_string, json_value
+from .base import EncodedTexts, ErrorFormat, json_string, json_value
 
 
 def json_pointer(path: str) -> str:
@@ -60,12 +60,10 @@ class ProblemFormat(ErrorFormat):
         enc, pointer = json_string, json_pointer
         items = []
         add = items.append
-        texts: dict[str, str] = {}  # one message usually recurs across a list's items
+        texts = EncodedTexts()
         try:
             for path, message, code in error.details:
-                text = texts.get(message)
-                if text is None:
-                    text = texts[message] = enc(message)
+                text = texts[message]
                 code_json = "null" if code is None else enc(code)
                 add(f'{{"pointer":{enc(pointer(path))},"detail":{text},"code":{code_json}}}')
         except (TypeError, AttributeError):  # not text (a number, say): the encoder decides
