@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +26,7 @@ from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import Error as DatabaseFailure
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext, override
@@ -119,6 +118,59 @@ def entry_from_declared(declared: DeclaredError) -> Entry:
     )
 
 
+@dataclass(slots=True, eq=False)
+class _OverriddenEntry(Entry):
+    """An entry under a test override: an overridden title or message wins in every language
+    (over gettext's catalogues and the database's translations)."""
+
+    fixed_title: str | None = None
+    fixed_message: ParsedTemplate | None = None
+
+    def _localize(self, language: str) -> tuple[str, ParsedTemplate]:
+        title, parsed = Entry._localize(self, language)
+        if self.fixed_title is not None:
+            title = self.fixed_title
+        if self.fixed_message is not None:
+            parsed = self.fixed_message
+        return title, parsed
+
+
+_COPIED_FIELDS = tuple(f.name for f in fields(Entry) if f.init and not f.name.startswith("_"))
+
+
+class EntryOverride:
+    """One active override of one key (``apierrors.testing``): field changes laid on top of
+    whatever the catalog holds for the key, so a reload during the test keeps it."""
+
+    __slots__ = ("_last", "base", "changes", "key", "parsed_message")
+
+    def __init__(self, base: Entry, changes: Mapping[str, Any]) -> None:
+        self.key = base.key
+        # Used only when the catalog no longer has the key (e.g. a database-only entry after
+        # a reset, in a test that may not query).
+        self.base = base
+        self.changes = dict(changes)
+        message = self.changes.get("message")
+        self.parsed_message = None if message is None else parse_template(message)
+        self._last: tuple[Entry, Entry] | None = None
+
+    def apply(self, entry: Entry) -> Entry:
+        last = self._last  # one tuple, read once: safe against a concurrent apply()
+        if last is not None and last[0] is entry:
+            return last[1]
+        values = {name: getattr(entry, name) for name in _COPIED_FIELDS}
+        values.update(self.changes)
+        result = _OverriddenEntry(
+            **values,
+            _type_path=entry._type_path,
+            fixed_title=self.changes.get("title", getattr(entry, "fixed_title", None)),
+            fixed_message=(self.parsed_message if self.parsed_message is not None
+                           else getattr(entry, "fixed_message", None)),
+        )
+        self._last = (entry, result)
+        return result
+
+
 def load_entries(using: str | None = None) -> dict[str, Entry]:
     """Read the whole dictionary from the database (two queries).
 
@@ -129,7 +181,8 @@ def load_entries(using: str | None = None) -> dict[str, Entry]:
     """
     from .models import ErrorCode
 
-    using = using or router.db_for_read(ErrorCode)
+    # The primary: a replica may not have the edit whose stamp we are about to adopt yet.
+    using = using or router.db_for_write(ErrorCode)
     connection = connections[using]
     if transaction_unusable(connection) or _snapshot_may_be_old(connection):
         return _load_on_side_connection(using)
@@ -209,6 +262,11 @@ class Catalog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._generations = itertools.count(1)
+        # Test overrides (apierrors.testing), key -> layers, innermost last. Process-wide (a
+        # live server's thread sees them), kept by reset() and reloads, replaced as a whole
+        # on change (never mutated in place) so readers need no lock; empty outside tests.
+        self._overrides: dict[str, tuple[EntryOverride, ...]] = {}
+        self._override_lock = threading.Lock()
         self.reset()
 
     # -- reading ---------------------------------------------------------------------------
@@ -217,6 +275,8 @@ class Catalog:
         """The entry for ``key``; an unknown key gives the internal-error entry (and a log)."""
         self.refresh_if_stale()
         entry = self._entries.get(key)
+        if self._overrides:  # falsy outside tests: the only cost on the hot path
+            return self._overridden(key, entry)
         if entry is None:
             entry = self._declared_entry(key)
         return entry
@@ -225,7 +285,45 @@ class Catalog:
         self.refresh_if_stale()
         merged = {k: self._declared_entry(k) for k in DECLARED if k not in self._entries}
         merged.update(self._entries)
+        overrides = self._overrides
+        for key in overrides:
+            merged[key] = self._overridden(key, merged.get(key), overrides)
         return merged
+
+    def base_entry(self, key: str) -> Entry | None:
+        """The entry for ``key`` without test overrides; None if neither loaded nor declared."""
+        self.refresh_if_stale()
+        entry = self._entries.get(key)
+        if entry is None and key in DECLARED:
+            entry = self._declared_entry(key)
+        return entry
+
+    # -- test overrides (apierrors.testing) ------------------------------------------------
+
+    def _overridden(self, key: str, entry: Entry | None,
+                    overrides: Mapping[str, tuple[EntryOverride, ...]] | None = None) -> Entry:
+        layers = (self._overrides if overrides is None else overrides).get(key)
+        if entry is None:
+            entry = (layers[0].base if layers and key not in DECLARED
+                     else self._declared_entry(key))
+        for layer in layers or ():
+            entry = layer.apply(entry)
+        return entry
+
+    def add_override(self, override: EntryOverride) -> None:
+        """Lay ``override`` on top of its key's entry until ``remove_override``."""
+        with self._override_lock:
+            layers = self._overrides.get(override.key, ())
+            self._overrides = {**self._overrides, override.key: (*layers, override)}
+
+    def remove_override(self, override: EntryOverride) -> None:
+        """Undo ``add_override`` (in any order: other layers of the key stay)."""
+        with self._override_lock:
+            layers = tuple(o for o in self._overrides.get(override.key, ()) if o is not override)
+            overrides = {k: v for k, v in self._overrides.items() if k != override.key}
+            if layers:
+                overrides[override.key] = layers
+            self._overrides = overrides
 
     def _declared_entry(self, key: str) -> Entry:
         entry = self._declared.get(key)
@@ -269,12 +367,20 @@ class Catalog:
             stamp = self._create_stamp()
         try:
             entries = load_entries()
-        except DatabaseFailure as exc:
+        except DatabaseError as exc:
             self._failed_state = (stamp, state[1])  # the stamp as the next lookup will read it
             self._db_retry_at = time.monotonic() + self.db_retry_interval
             self._warn_once("database", "Error dictionary not readable from the database "
                             "(%s); using the %s copy.", exc,
                             "last known" if self._loaded else "code-declared")
+            return
+        except Exception as exc:
+            # Not an outage: a test runner's guard (pytest-django's RuntimeError, Django's
+            # DatabaseOperationForbidden) in a host's test that may make no query, or a bug
+            # in a router. The response must not fail because the dictionary did; the next
+            # lookup tries again (a guard answers at once, unlike a server that is down).
+            logger.debug("Error dictionary not loaded (%r); using the %s copy.", exc,
+                         "last known" if self._loaded else "code-declared")
             return
         self._warned.discard("database")
         self._failed_state = None

@@ -11,7 +11,8 @@ DEFAULTS: dict[str, Any] = {
     "HANDLER_CLASS": "apierrors.handler.ExceptionHandler",
     # Extra or replacement formats: {"name": "dotted.path.to.FormatClass"}.
     "FORMATS": {},
-    # Database aliases wrapped by AtomicRequestsMiddleware (None: every alias).
+    # Database aliases wrapped by AtomicRequestsMiddleware (None: every alias but the
+    # read replicas declared as test mirrors, TEST["MIRROR"]).
     "ATOMIC_DATABASES": None,
     # Cache alias holding the dictionary's version stamp.
     "CACHE_ALIAS": "default",

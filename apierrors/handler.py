@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import exceptions as django_exceptions
+from django.core.signals import got_request_exception
 from django.db import IntegrityError, InterfaceError, OperationalError, connections
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -120,6 +122,14 @@ class ExceptionHandler:
         if entry.status == 503 and "Retry-After" not in headers:
             headers["Retry-After"] = "30"
         return error
+
+    def is_unhandled(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is a bug (mapped by the catch-all), not an error the API answers."""
+        for cls in type(exc).__mro__:
+            mapper = self.MAPPERS.get(cls)
+            if mapper is not None:
+                return mapper is ExceptionHandler.map_unhandled
+        return True
 
     def classify(self, exc: BaseException, request: HttpRequest | None, view: Any
                  ) -> Classified:
@@ -354,21 +364,46 @@ def get_handler() -> ExceptionHandler:
     return import_string(get_setting("HANDLER_CLASS"))()
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
-    """DRF ``EXCEPTION_HANDLER``: every exception gets a dictionary-driven response."""
-    response = get_handler().handle(exc, context.get("request"), context.get("view"))
+def exception_handler(exc: Exception, context: dict[str, Any] | None = None
+                      ) -> HttpResponse | None:
+    """DRF ``EXCEPTION_HANDLER``: every exception gets a dictionary-driven response.
+
+    A bug stays visible: an exception that becomes a 5xx sends Django's
+    ``got_request_exception``, as Django's own handler does, so the test client re-raises it
+    in tests and error trackers (Sentry, Rollbar) record it. With
+    ``DEBUG_PROPAGATE_EXCEPTIONS`` an unhandled exception is not answered at all: DRF
+    re-raises it, exactly as with its own handler.
+    """
+    context = context or {}
+    request, view = context.get("request"), context.get("view")
+    handler = get_handler()
+    if settings.DEBUG_PROPAGATE_EXCEPTIONS and handler.is_unhandled(exc):
+        return None
+    response = handler.handle(exc, request, view)
+    if response.status_code >= 500:
+        report_exception(exc, request)
     set_rollback()  # as DRF's own handler does, for projects using ATOMIC_REQUESTS
     return response
 
 
+def report_exception(exc: BaseException, request: Any) -> None:
+    """Send ``got_request_exception`` for ``exc``, the exception being handled."""
+    if sys.exc_info()[1] is not exc:
+        # Receivers read sys.exc_info() (Django's test client does); with nothing being
+        # handled they would get None and fail, so only the exception in hand is reported.
+        return
+    got_request_exception.send(sender=None, request=getattr(request, "_request", request))
+
+
 def set_rollback() -> None:
-    """DRF's ``set_rollback()``; reads settings first, as this runs on every error response
-    and most projects (AtomicRequestsMiddleware) have no ATOMIC_REQUESTS alias at all."""
-    for alias, settings_dict in connections.settings.items():
-        if settings_dict.get("ATOMIC_REQUESTS"):
-            connection = connections[alias]
-            if connection.in_atomic_block:
-                connection.set_rollback(True)
+    """DRF's ``set_rollback()``, on connections already in use only (it must not create
+    any); settings are read first, as this runs on every error response and most projects
+    (AtomicRequestsMiddleware) have no ATOMIC_REQUESTS alias at all."""
+    if not any(s.get("ATOMIC_REQUESTS") for s in connections.settings.values()):
+        return
+    for connection in connections.all(initialized_only=True):
+        if connection.settings_dict.get("ATOMIC_REQUESTS") and connection.in_atomic_block:
+            connection.set_rollback(True)
 
 
 def build_error_response(request: HttpRequest | None, exc: BaseException, view: Any = None

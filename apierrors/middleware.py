@@ -1,7 +1,8 @@
 """``AtomicRequestsMiddleware``: a request that does not succeed leaves no trace in the database.
 
-Listed first in ``MIDDLEWARE``, it opens ``transaction.atomic`` on every configured alias before
-any other middleware runs and decides at the very end, from the final response, whether to
+Listed first in ``MIDDLEWARE``, it runs the request in ``transaction.atomic`` on every
+configured alias the request uses, entered on that alias's first use (an alias never used gets
+no connection at all), and decides at the very end, from the final response, whether to
 commit. So the view, DRF's exception handler, template/renderer output and writes made by
 later middleware (the session) are all inside the transaction, and a returned 422 rolls back
 exactly like a raised exception. See "The rollback guarantee" in README.md for the contract
@@ -16,7 +17,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -24,7 +24,7 @@ from django.db.transaction import TransactionManagementError
 from django.http import HttpRequest, HttpResponseServerError
 from django.http.response import HttpResponseBase
 
-from .atomic import OptOutMemory, non_atomic, view_facts
+from .atomic import non_atomic, view_facts
 from .conf import get_setting
 
 __all__ = ["DURABLE_MESSAGE", "AtomicRequestsMiddleware", "non_atomic"]
@@ -64,9 +64,30 @@ class _RequestAtomic(transaction.Atomic):
         pass  # Atomic.__init__ assigns False; we never come from a TestCase.
 
 
+# The connection methods every first use of an alias goes through: a query or a cursor
+# (ensure_connection), an atomic block, select_for_update or a caller asking
+# (get_autocommit), on_commit, the rollback flag, and turning autocommit off (which must
+# fail inside the request's transaction, as it would with ATOMIC_REQUESTS).
+_FIRST_USE = ("ensure_connection", "get_autocommit", "set_autocommit", "on_commit",
+              "get_rollback", "set_rollback")
+# Inside an outer transaction the connection is open and autocommit off: statements are
+# watched instead (see _Block._before_statement), and what must be tied to our savepoint.
+_NESTED_FIRST_USE = ("on_commit", "set_rollback")
+# Statements that change nothing; anything else may (a view's SAVEPOINT too).
+_READS = ("SELECT", "SHOW", "EXPLAIN", "PRAGMA", "VALUES")
+
+
 class _Block:
-    __slots__ = ("alias", "atomic", "changes", "connection", "outermost", "pending",
-                 "rollback_exc")
+    """The request's ``atomic`` block on one alias, entered on the alias's first use.
+
+    Until then the connection is untouched (no connection opened, no query: a test's
+    database guard never fires): the methods in ``_FIRST_USE`` are shadowed on this
+    connection object only, for this request only, by a hook that enters the block and
+    then calls the real method. Once entered, the hooks are gone and cost nothing.
+    """
+
+    __slots__ = ("alias", "atomic", "begun", "changes", "connection", "nested_at", "outermost",
+                 "pending", "rollback_exc", "shadowed")
 
     def __init__(self, alias: str, connection: BaseDatabaseWrapper) -> None:
         self.alias = alias
@@ -74,30 +95,144 @@ class _Block:
         # thread-sensitive one under ASGI), so the lookup is done once.
         self.connection = connection
         self.atomic = _RequestAtomic(alias)
-        nested = connection.in_atomic_block
-        self.atomic.__enter__()
-        # Only an outermost block commits; inside an outer transaction (a TestCase, a caller's
-        # atomic, autocommit turned off) it is a savepoint and committing is the caller's.
-        self.outermost = not nested and connection.commit_on_exit
+        self.begun = self.outermost = self.pending = False
+        self.changes: int | None = None
+        self.rollback_exc: BaseException | None = None
+        self.shadowed: dict[str, Any] = {}
+        self.nested_at: tuple[int, int] | None = None
+        if connection.in_atomic_block:
+            # Inside an outer transaction (a TestCase, a caller's atomic): our block is a
+            # savepoint, needed only once the request writes. Reads need none, so a host's
+            # assertNumQueries around a read-only request counts what it always counted.
+            self.nested_at = (len(connection.atomic_blocks), len(connection.savepoint_ids))
+            connection.execute_wrappers.append(self._before_statement)
+            self._shadow(_NESTED_FIRST_USE)
+        else:
+            self._shadow(_FIRST_USE)
+
+    # -- waiting for the first use ----------------------------------------------------------
+
+    def _shadow(self, names: tuple[str, ...]) -> None:
+        connection = self.connection
+        attrs = connection.__dict__
+        self.shadowed = {name: attrs.get(name, _ABSENT) for name in names}
+        for name in names:
+            attrs[name] = self._first_use(name)
+        if self.nested_at is None:
+            # Django refuses a durable block when an atomic block is on the stack: ours is
+            # there already, so the view gets the error that names the opt-out (as when it
+            # is entered), not a durable block that would silently stop being durable.
+            connection.atomic_blocks.append(self.atomic)
+
+    def _before_statement(self, execute: Callable[..., Any], sql: Any, params: Any,
+                          many: bool, context: Any) -> Any:
+        # Nested only (see __init__): the savepoint goes in before the first statement
+        # that may change something, a view's own SAVEPOINT included.
+        if not str(sql).lstrip()[:8].upper().startswith(_READS):
+            self.begin()
+        return execute(sql, params, many, context)
+
+    def _unshadow(self) -> None:
+        connection = self.connection
+        attrs = connection.__dict__
+        for name, previous in self.shadowed.items():
+            if previous is _ABSENT:
+                attrs.pop(name, None)
+            else:
+                attrs[name] = previous  # a hook of an enclosing request, or a test's guard
+        self.shadowed = {}
+        if self.nested_at is not None:
+            wrappers = connection.execute_wrappers
+            if self._before_statement in wrappers:
+                wrappers.remove(self._before_statement)
+            return
+        if not self.begun:
+            blocks = connection.atomic_blocks  # connect() may have replaced the list meanwhile
+            for index in range(len(blocks) - 1, -1, -1):
+                if blocks[index] is self.atomic:
+                    del blocks[index]
+                    break
+
+    def _first_use(self, name: str) -> Callable[..., Any]:
+        def first_use(*args: Any, **kwargs: Any) -> Any:
+            self.begin()
+            return getattr(self.connection, name)(*args, **kwargs)  # the real one now
+
+        return first_use
+
+    # -- entering and leaving ---------------------------------------------------------------
+
+    def begin(self) -> None:
+        connection = self.connection
+        if self.shadowed:
+            self._unshadow()  # first: entering uses the very methods that were shadowed
+        if self.nested_at is not None:
+            self._begin_nested()
+            return
+        try:
+            self.atomic.__enter__()
+        except BaseException:
+            if connection.atomic_blocks[-1:] != [self.atomic]:
+                # Not entered (the server is down, a test's guard): try on the next use.
+                self._shadow(_FIRST_USE)
+            raise
+        self.begun = True
+        # Only an outermost block commits; inside an outer transaction (a TestCase, a
+        # caller's atomic, autocommit turned off) it is a savepoint and committing is the
+        # caller's. Django pushes a savepoint id for every block but the outermost.
+        self.outermost = not connection.savepoint_ids
+        if self.outermost:
+            # A view's atomic block that triggered this entry saw autocommit on and took
+            # itself for the outermost, outside any transaction: it then sets
+            # commit_on_exit = False and, on exit, would end ours (in_atomic_block = False)
+            # once no savepoint id is left. A placeholder id keeps one there; leave() takes
+            # it out again and restores the flag before ours exits.
+            connection.savepoint_ids.append(None)
         self.changes = _sqlite_changes(connection)
         # Django never clears rollback_exc; remember it to tell this request's error apart.
         self.rollback_exc = connection.rollback_exc
-        self.pending = False  # has work to commit; set just before committing
+
+    def _begin_nested(self) -> None:
+        """Our savepoint, put beneath any block the view opened meanwhile (which, having
+        written nothing yet, holds no savepoint of its own in the database)."""
+        connection = self.connection
+        assert self.nested_at is not None
+        try:
+            sid = connection.savepoint()
+        except BaseException:
+            connection.execute_wrappers.append(self._before_statement)
+            self._shadow(_NESTED_FIRST_USE)
+            raise
+        blocks_at, savepoints_at = self.nested_at
+        connection.atomic_blocks.insert(blocks_at, self.atomic)
+        connection.savepoint_ids.insert(savepoints_at, sid)
+        self.begun = True
+        self.rollback_exc = connection.rollback_exc
+
+    def leave(self) -> None:
+        """Undo what begin() added, so Django's own exit sees the block as it entered it."""
+        connection = self.connection
+        if self.outermost:
+            if connection.savepoint_ids[:1] == [None]:
+                del connection.savepoint_ids[0]
+            connection.commit_on_exit = True
+
+    def discard(self) -> None:
+        """Forget an alias the request never used: nothing to commit or roll back."""
+        if self.shadowed or self.nested_at is not None:
+            self._unshadow()
 
 
 class _RequestTransaction:
-    """The atomic blocks of one request, in the order they were entered."""
+    """The blocks of one request, one per wrapped alias, in the order they were created."""
 
-    __slots__ = ("blocks", "is_api", "path_key", "skipped", "view_class", "view_func")
+    __slots__ = ("blocks", "is_api", "view_class", "view_func")
 
-    def __init__(self, aliases: Iterable[str], path_key: tuple[str, str, str],
-                 skipped: frozenset[str]) -> None:
+    def __init__(self, aliases: Iterable[str]) -> None:
         self.blocks: list[_Block] = []
         self.is_api = False
         self.view_class: type | None = None
         self.view_func: Any = None
-        self.path_key = path_key
-        self.skipped = skipped  # aliases not entered: the view here opted out last time
         try:
             for alias in aliases:
                 self.blocks.append(_Block(alias, connections[alias]))
@@ -134,7 +269,7 @@ class _RequestTransaction:
             ), cause)
         return None
 
-    def commit_order(self) -> tuple[list[_Block], Exception | None]:
+    def commit_order(self, blocks: list[_Block]) -> tuple[list[_Block], Exception | None]:
         """Order the blocks for committing, and surface commit-time errors early.
 
         With one alias a failed commit is harmless: Django rolls it back and we answer with
@@ -145,7 +280,7 @@ class _RequestTransaction:
         """
         pending: list[_Block] = []
         rest: list[_Block] = []
-        for block in self.blocks:
+        for block in blocks:
             block.pending = block.outermost and _has_work(block)
             (pending if block.pending else rest).append(block)
         for block in pending[1:]:
@@ -155,13 +290,25 @@ class _RequestTransaction:
             try:
                 check(block.connection)
             except DatabaseError as exc:
-                return self.blocks, exc
+                return blocks, exc
         return pending + rest, None
 
     # -- ending blocks --------------------------------------------------------------------
 
+    def take(self, blocks: list[_Block] | None = None) -> list[_Block]:
+        """Remove ``blocks`` (default: all) from the request; return those that were begun."""
+        taken = self.blocks if blocks is None else blocks
+        self.blocks = [] if blocks is None else [b for b in self.blocks if b not in blocks]
+        begun = []
+        for block in taken:
+            if block.begun:
+                begun.append(block)
+            else:
+                block.discard()
+        return begun
+
     def close(self, blocks: list[_Block], commit: bool) -> Exception | None:
-        """Commit (or roll back) ``blocks`` in order; return the commit error, if any.
+        """Commit (or roll back) begun ``blocks`` in order; return the commit error, if any.
 
         After the first failure the remaining blocks roll back. on_commit callbacks run at
         the end, for the aliases that committed.
@@ -169,10 +316,6 @@ class _RequestTransaction:
         error: Exception | None = None
         committed: list[_Block] = []
         hooks: list[tuple[BaseDatabaseWrapper, list[Any]]] = []
-        # ``blocks`` is all of self.blocks (the end of the request) or one (an opt-out).
-        self.blocks = [] if len(blocks) == len(self.blocks) else [
-            b for b in self.blocks if b not in blocks
-        ]
         for block in blocks:
             connection = block.connection
             if not commit or error is not None:
@@ -183,6 +326,7 @@ class _RequestTransaction:
                 # Run on_commit callbacks ourselves, after every alias has committed: one
                 # that raises must not turn a committed request into an error response.
                 taken, connection.run_on_commit = connection.run_on_commit, []
+            block.leave()
             try:
                 block.atomic.__exit__(None, None, None)
             except Exception as exc:  # Django has rolled this alias back
@@ -203,49 +347,44 @@ class _RequestTransaction:
 
     def abort(self) -> None:
         """Roll everything back while an exception propagates; never mask that exception."""
-        for block in reversed(self.blocks):
+        for block in reversed(self.take()):
             try:
                 _rollback(block)
             except Exception:
                 logger.exception("Rolling back database %r failed", block.alias)
-        self.blocks.clear()
 
     def finish(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         """Commit or roll back according to ``response``; return the response to send."""
         if not self.blocks:
             return response
+        blocks = self.take()
+        if not blocks:
+            return response  # the request used no database
         if not self.succeeded(response.status_code):
-            self.close(list(self.blocks), commit=False)
+            self.close(blocks, commit=False)
             return response
-        error = self.rollback_error(self.blocks)
+        error = self.rollback_error(blocks)
         if error is None:
-            order, error = self.commit_order()
+            order, error = self.commit_order(blocks)
         if error is not None:
-            self.close(list(self.blocks), commit=False)
+            self.close(blocks, commit=False)
         else:
             error = self.close(order, commit=True)
             if error is None:
                 return response
         return _error_response(request, error, self.view_class or self.view_func)
 
-    def see_view(self, request: HttpRequest, view_func: Any) -> tuple[list[str], list[_Block]]:
-        """Record the resolved view; return the aliases to enter late and the blocks to leave."""
+    def see_view(self, request: HttpRequest, view_func: Any) -> list[_Block]:
+        """Record the resolved view; return the blocks it opts out of."""
         self.view_func = view_func
         self.view_class, self.is_api, opted_out = view_facts(request, view_func)
-        if not opted_out and not self.skipped:
-            return [], []
-        _OPT_OUTS.learn(self.path_key, opted_out)
-        # A skipped alias the view does not opt out of: the guess from this path's last
-        # request was wrong. Entering now covers the view and everything after it.
-        late = [alias for alias in self.skipped if alias not in opted_out]
-        leave = [block for block in self.blocks if block.alias in opted_out]
-        return late, leave
+        if not opted_out:
+            return []
+        return [block for block in self.blocks if block.alias in opted_out]
 
-    def adjust(self, late: list[str], leave: list[_Block]) -> None:
-        """Enter ``late`` aliases; commit and leave ``leave`` before an opted-out view runs."""
-        for alias in late:
-            self.blocks.append(_Block(alias, connections[alias]))
-        for block in leave:
+    def leave_for_view(self, leave: list[_Block]) -> None:
+        """Before an opted-out view runs: forget unused aliases, commit what ran before it."""
+        for block in self.take(leave):
             if block.connection.atomic_blocks[-1:] != [block.atomic]:
                 # Something opened its own atomic block inside ours and is still in it; the
                 # view runs inside that one anyway, and leaving ours now would corrupt both.
@@ -253,6 +392,7 @@ class _RequestTransaction:
                     "Cannot run the view outside the request transaction on %r: another "
                     "atomic block is open inside it.", block.alias,
                 )
+                self.blocks.append(block)
                 continue
             error = self.rollback_error([block])
             if error is not None:
@@ -264,7 +404,7 @@ class _RequestTransaction:
 
 
 class AtomicRequestsMiddleware:
-    """Run each request in ``transaction.atomic`` on every configured database alias.
+    """Run each request in ``transaction.atomic`` on every configured alias it uses.
 
     Commits when the final response succeeded (2xx for DRF views; below 400 for other
     views) and rolls back otherwise, whether the error was raised or returned. Must be
@@ -287,10 +427,7 @@ class AtomicRequestsMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        try:
-            state = _begin(request)
-        except DatabaseError as exc:  # a database is unreachable: answer 503, not a crash
-            return _error_response(request, exc, None)
+        state = _begin(request)
         try:
             response = self.get_response(request)
             return state.finish(request, response)
@@ -301,10 +438,7 @@ class AtomicRequestsMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # Every database step runs in the request's thread-sensitive thread: the one that
         # sync views and the async ORM (sync_to_async) use, so it is the same connection.
-        try:
-            state = await sync_to_async(_begin)(request)
-        except DatabaseError as exc:
-            return await sync_to_async(_error_response)(request, exc, None)
+        state = await sync_to_async(_begin)(request)
         try:
             response = await self.get_response(request)
             return await sync_to_async(state.finish)(request, response)
@@ -316,29 +450,33 @@ class AtomicRequestsMiddleware:
                      view_kwargs: Any) -> None:
         state = request.__dict__.get(_STATE_ATTR)
         if state is not None:
-            late, leave = state.see_view(request, view_func)
-            if late or leave:
-                state.adjust(late, leave)
+            leave = state.see_view(request, view_func)
+            if leave:
+                state.leave_for_view(leave)
 
     async def _aprocess_view(self, request: HttpRequest, view_func: Any, view_args: Any,
                              view_kwargs: Any) -> None:
         state = request.__dict__.get(_STATE_ATTR)
         if state is not None:
-            late, leave = state.see_view(request, view_func)
-            if late or leave:
-                await sync_to_async(state.adjust)(late, leave)
+            leave = state.see_view(request, view_func)
+            if leave:
+                await sync_to_async(state.leave_for_view)(leave)
 
 
 # -- helpers ------------------------------------------------------------------------------
 
-# Paths whose view opted out (per process; see OptOutMemory).
-_OPT_OUTS = OptOutMemory()
+_ABSENT: Any = object()
 
 
 def _aliases() -> list[str]:
     configured = get_setting("ATOMIC_DATABASES")
     if configured is None:
-        return list(connections.settings)
+        # A read replica declared as such (TEST["MIRROR"], as Django documents) is never
+        # written to, so there is nothing to roll back there; wrapped, its open transaction
+        # would only hold a snapshot (and, on SQLite's shared test databases, a read lock
+        # that blocks the primary's writes).
+        return [alias for alias, settings_dict in connections.settings.items()
+                if not (settings_dict.get("TEST") or {}).get("MIRROR")]
     if isinstance(configured, str):
         raise ImproperlyConfigured(
             'APIERRORS["ATOMIC_DATABASES"] must be a list of aliases or None, not a string.'
@@ -352,21 +490,15 @@ def _aliases() -> list[str]:
 
 
 def _begin(request: HttpRequest) -> _RequestTransaction:
-    """Enter the request's blocks, except on aliases this path's view opted out of before."""
-    aliases = _aliases()
-    # The method is part of the key: a handler method may opt out on its own.
-    path_key = (settings.ROOT_URLCONF, request.method or "", request.path_info)
-    skipped = _OPT_OUTS.get(path_key)
-    if skipped:
-        skipped = skipped.intersection(aliases)
-        aliases = [alias for alias in aliases if alias not in skipped]
-    state = _RequestTransaction(aliases, path_key, skipped)
+    """Prepare the request's blocks; each is entered when its alias is first used."""
+    state = _RequestTransaction(_aliases())
     setattr(request, _STATE_ATTR, state)
     return state
 
 
 def _rollback(block: _Block) -> None:
     connection = block.connection
+    block.leave()
     if connection.in_atomic_block:
         connection.set_rollback(True)
     block.atomic.__exit__(None, None, None)

@@ -4,6 +4,9 @@ The database and cache are chosen by environment variables so that one suite run
 SQLite + local memory (the default), PostgreSQL, MariaDB and Redis:
 
     APIERRORS_DB=sqlite|postgres|mariadb     APIERRORS_CACHE=locmem|redis
+
+The demo's SQLite files are demo.sqlite3 and demo-other.sqlite3 beside manage.py, or
+APIERRORS_SQLITE_PATH and APIERRORS_SQLITE_OTHER_PATH.
 """
 
 import importlib.util
@@ -106,7 +109,8 @@ else:
         # Tests use in-memory SQLite databases (Django's default), private to each run.
         "other": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(BASE_DIR / "demo-other.sqlite3"),
+            "NAME": os.environ.get("APIERRORS_SQLITE_OTHER_PATH",
+                                   str(BASE_DIR / "demo-other.sqlite3")),
         },
     }
 
@@ -132,6 +136,16 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The admin's CSS and JavaScript, with DEBUG off too, served by WhiteNoise (pip install -e
+# ".[demo]"; without it the admin is unstyled and its preview still). Straight from each app's
+# static/ folder, as DEBUG would: no collectstatic step to forget, nothing stale after an edit,
+# no scan of every file when a process (or a test client) starts. A deployment collects into
+# STATIC_ROOT instead and turns both off (their default, DEBUG).
+if importlib.util.find_spec("whitenoise") is not None:
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {

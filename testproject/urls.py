@@ -17,6 +17,10 @@ router.register("shipstream/appointments", views.ShipStreamAppointmentViewSet,
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # A valid token may not read the audit log: 401 unauthorized (no WWW-Authenticate).
+    path("api/v1/audit-log/", views.AuditLogView.as_view(), name="audit-log"),
+    # Deliberately broken: a 500 internal_error, the exception's text only in the log.
+    path("api/v1/broken/", views.BrokenView.as_view(), name="broken"),
     path("api/v1/", include(router.urls)),
     path("errors/", include("apierrors.urls")),
 ]

@@ -37,21 +37,6 @@ def require_service(name: str) -> None:
         pytest.skip(f"{message}; start it to run this test")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Let every database test use every alias.
-
-    AtomicRequestsMiddleware opens a transaction on each alias in DATABASES (as the project
-    configures it), so any request in a test touches "other" too.
-    """
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        if marker is not None and "databases" not in marker.kwargs:
-            item.add_marker(
-                pytest.mark.django_db(*marker.args, **marker.kwargs, databases="__all__"),
-                append=False,
-            )
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for name in SERVICES:
         if item.get_closest_marker(name):

@@ -5,6 +5,7 @@ authenticator is SessionAuthentication, a crash, plain Django views under /api/)
 views are served beside it, with the project's handlers.
 """
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
@@ -67,9 +68,11 @@ def crash(request):
 
 
 class PlainView(View):
-    """A plain Django view under /api/: only GET and POST; ?fail= raises."""
+    """A plain Django view under /api/: only GET and POST; ?fail= raises; ?count= queries."""
 
     def get(self, request):
+        if request.GET.get("count"):
+            return HttpResponse(str(Group.objects.count()))
         fail = request.GET.get("fail")
         if fail == "403":
             raise PermissionDenied(SECRET)

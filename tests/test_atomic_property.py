@@ -1,6 +1,8 @@
 """Property: after any sequence of requests, the database holds exactly the successes' effects.
 
-Each request does random writes on both aliases and the session, then ends in a random
+Each request does random writes on both aliases (through the ORM, the view's own atomic
+blocks or a raw cursor, any of which may be the alias's first use) and the session, registers
+on_commit callbacks (some before any query), then ends in a random
 way (returned success or error, raised error, rendering failure, a swallowed database
 error). A model applies the writes of the requests that answered with a success; the
 stored groups, the session and the on_commit calls must equal the model.
@@ -25,8 +27,11 @@ pytestmark = [
 ALIASES = ("default", "other")
 NAMES = ("a", "b", "c")  # few names, so creates often collide (IntegrityError)
 
+# An insert made four ways: each may be the alias's first use, where the transaction begins.
+CREATES = ("create", "create_atomic", "create_nosp", "create_raw")
 op = st.one_of(
-    st.tuples(st.just("create"), st.sampled_from(ALIASES), st.sampled_from(NAMES)),
+    st.tuples(st.sampled_from(CREATES), st.sampled_from(ALIASES), st.sampled_from(NAMES)),
+    st.tuples(st.just("lock"), st.sampled_from(ALIASES), st.sampled_from(NAMES)),
     st.tuples(st.just("delete"), st.sampled_from(ALIASES), st.sampled_from(NAMES)),
 )
 PATHS = {"api": "/api/", "plain": "/plain/", "async": "/plain/async/"}
@@ -43,7 +48,9 @@ def request_spec(draw: st.DrawFn) -> tuple[str, dict]:
     outcome = draw(st.sampled_from(OUTCOMES[kind]))
     spec: dict = {"ops": [list(o) for o in draw(st.lists(op, max_size=4))],
                   "on_commit": draw(st.lists(st.sampled_from(ALIASES), max_size=2,
-                                             unique=True))}
+                                             unique=True)),
+                  "on_commit_early": draw(st.lists(st.sampled_from(ALIASES), max_size=2,
+                                                   unique=True))}
     if draw(st.booleans()):
         spec["session"] = draw(st.integers(0, 9))
     if outcome == "swallow":
@@ -59,18 +66,21 @@ def expected_success(kind: str, spec: dict, state: dict[str, set[str]]) -> bool:
         return False
     seen = {alias: set(state[alias]) for alias in ALIASES}
     for name_op, alias, name in spec["ops"]:
-        if name_op == "create":
+        if name_op in CREATES:
             if name in seen[alias]:
                 return False  # IntegrityError, not caught by the view
             seen[alias].add(name)
-        else:
+        elif name_op == "delete":
             seen[alias].discard(name)
     return True
 
 
 def apply(spec: dict, state: dict[str, set[str]]) -> None:
     for name_op, alias, name in spec["ops"]:
-        (state[alias].add if name_op == "create" else state[alias].discard)(name)
+        if name_op in CREATES:
+            state[alias].add(name)
+        elif name_op == "delete":
+            state[alias].discard(name)
 
 
 def stored(alias: str) -> set[str]:
@@ -105,6 +115,7 @@ def test_database_equals_the_effects_of_successful_requests(requests):
             apply(spec, state)
             session_value = spec.get("session", session_value)
             expected_calls += [(alias, str(number)) for alias in spec["on_commit"]]
+            expected_calls += [(alias, f"early-{number}") for alias in spec["on_commit_early"]]
 
     assert stored("default") == state["default"]
     assert stored("other") == state["other"]

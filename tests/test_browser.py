@@ -4,13 +4,22 @@ Log in to the admin, rewrite an entry's message and add its Polish translation, 
 live preview follow, save, then call the API in English and Polish and read the published
 dictionary. The change page's screenshot is saved to test-artifacts/admin-change-page.png.
 
+And the demo as a newcomer runs it: ``manage.py demo`` in a process of its own (DEBUG off,
+static files served by WhiteNoise alone), its printed admin login, the admin's stylesheet
+loaded and applied, the preview following the typing (test-artifacts/demo-change-page.png).
+
 Needs /usr/bin/chromium (``apt-get install chromium``; .ci/run installs it) and the
 ``playwright`` Python package. Playwright's own browser download is never used. Without
 either the test is skipped, with the reason; in CI (CI=true) that is a failure.
 """
 
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +33,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
 UNKNOWN_ID = "a47c7b0ebbb442cdbc4adf259d148ea1"
 ENGLISH = "No {resource} with id {id} here: it may have been deleted."
 POLISH = "Nie ma zasobu {resource} o id {id}: mógł zostać usunięty."
@@ -58,7 +68,7 @@ def browser_page(monkeypatch):
                                              headless=True)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                          locale="en-US")
+                                          locale="en-US", color_scheme="light")
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
             yield page
@@ -72,7 +82,14 @@ def browser_page(monkeypatch):
 @pytest.fixture
 def server(transactional_db):
     """pytest-django's live server on 127.0.0.1, stopped (its connections closed) right after
-    the test rather than at the end of the session, when the test database is dropped."""
+    the test rather than at the end of the session, when the test database is dropped.
+
+    It serves static files itself (Django's static handler, before the middleware), as
+    ``manage.py demo`` does not: the demo's own serving (WhiteNoise, DEBUG off) is tested by
+    ``test_the_demo_as_a_newcomer_runs_it`` below, on the demo's own process. Behind this
+    threaded server every thread shares the in-memory test database's one connection, so
+    the browser's parallel static requests must not reach the request-transaction middleware.
+    """
     from pytest_django.live_server_helper import LiveServer
 
     live = LiveServer("127.0.0.1:0")
@@ -153,3 +170,102 @@ def test_support_edits_a_message_and_its_polish_translation(server, browser_page
     expect(page.locator("h1")).to_have_text("Unknown resource")
     expect(page.locator("dd.message")).to_have_text(ENGLISH)
 
+
+# -- the demo as a newcomer runs it --------------------------------------------------------
+
+HEADER_BG = "rgb(65, 118, 144)"  # #header: --header-bg, set by Django's admin/css/base.css
+UNSAVED = "rgb(154, 103, 0)"     # the preview's "unsaved" state: apierrors/admin.css
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    """``manage.py demo --addrport 127.0.0.1:<port>`` as the README runs it, on fresh SQLite
+    files; yields (base URL, admin password), then stops that process."""
+    import requests
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("APIERRORS_", "DJANGO_"))}
+    env.update(APIERRORS_SQLITE_PATH=str(tmp_path / "demo.sqlite3"),
+               APIERRORS_SQLITE_OTHER_PATH=str(tmp_path / "demo-other.sqlite3"),
+               PYTHONUNBUFFERED="1")
+    addrport = f"127.0.0.1:{_free_port()}"
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "demo", "--addrport", addrport],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://{addrport}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, f"manage.py demo exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"manage.py demo never served:\n{log.read_text()}"
+            try:
+                if requests.get(f"{base}/admin/login/", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.25)
+        password = re.search(r"user: admin +password: (\S+)", log.read_text())
+        assert password, log.read_text()
+        yield base, password.group(1)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_the_demo_as_a_newcomer_runs_it(browser_page, demo_server):
+    from playwright.sync_api import expect
+
+    base, password = demo_server
+    page = browser_page
+    stylesheets = []
+
+    def record(response):
+        if response.request.resource_type == "stylesheet":
+            stylesheets.append((response.url, response.status))
+
+    page.on("response", record)
+
+    # The login page: Django's admin stylesheet arrives and applies, with DEBUG off.
+    page.goto(f"{base}/admin/")
+    expect(page.locator("#header")).to_have_css("background-color", HEADER_BG)
+    assert (f"{base}/static/admin/css/base.css", 200) in stylesheets
+    css = page.context.request.get(f"{base}/static/admin/css/base.css")
+    assert css.status == 200
+    assert css.headers["content-type"].startswith("text/css")
+    assert "--header-bg" in css.text()
+    script = page.context.request.get(f"{base}/static/apierrors/admin-preview.js")
+    assert script.status == 200
+    assert "javascript" in script.headers["content-type"]
+
+    # Log in with the printed password; open an entry of the dictionary.
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    expect(page.locator("#user-tools")).to_contain_text("admin")
+    page.goto(f"{base}/admin/apierrors/errorcode/?q=unknown_resource")
+    page.click("a:text-is('unknown_resource')")
+    preview = page.locator("#apierrors-preview")
+    english = preview.locator('tr[data-language="en"] .apierrors-message')
+    expect(english).to_have_text(f"Unknown Patient resource '{UNKNOWN_ID}'")
+    assert (f"{base}/static/apierrors/admin.css", 200) in stylesheets
+
+    # Type a new message, key by key: the preview follows, marked unsaved, before any save.
+    page.fill("#id_message", "")
+    page.locator("#id_message").press_sequentially("Gone: {resource} {id}.", delay=20)
+    expect(english).to_have_text(f"Gone: Patient {UNKNOWN_ID}.")
+    state = preview.locator('.apierrors-preview[data-state="unsaved"] .apierrors-preview-state')
+    expect(state).to_have_css("color", UNSAVED)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo-change-page.png"), full_page=True)

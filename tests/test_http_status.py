@@ -208,10 +208,10 @@ def test_maintenance_in_the_partner_format(client_north, settings):
     assert (response.status_code, response.json()) == (503, {"error_code": 23})
 
 
-@pytest.mark.parametrize("path", ["/api/v1/patients/", "/api/plain/"])
+@pytest.mark.parametrize("path", ["/api/v1/patients/", "/api/plain/?count=1"])
 def test_database_outage_is_503_with_retry_after(demo, path):
-    # Wherever the first query fails (the request's transaction, authentication, the view),
-    # inside DRF or in Django's handler500, the answer is the same.
+    # Wherever the first query fails (authentication, the view), inside DRF or in Django's
+    # handler500, the answer is the same.
     client = APIClient(raise_request_exception=False)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}")
     outage = OperationalError("could not connect to server: Connection refused")

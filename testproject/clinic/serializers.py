@@ -41,3 +41,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
         fields = ["id", "slot", "patient", "created"]
         # A taken slot is a business-rule failure (422 appointment_unavailable), not a 400.
         extra_kwargs = {"slot": {"validators": []}}
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    """One admin change of the error dictionary (``django.contrib.admin``'s ``LogEntry``)."""
+
+    time = serializers.DateTimeField(source="action_time")
+    user = serializers.CharField(source="user.get_username")
+    entry = serializers.CharField(source="object_repr")
+    change = serializers.CharField(source="get_change_message")

@@ -1,20 +1,24 @@
 """The demo clinic API. Failures are never handled here: they are raised, and apierrors answers."""
 
+from django.contrib.admin.models import LogEntry
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from apierrors.conditional import ConditionalMixin
-from apierrors.exceptions import APIError
+from apierrors.exceptions import APIError, Forbidden, Unauthorized
 from apierrors.throttling import RateLimitHeadersMixin
 
 from .models import Appointment, Patient, Practitioner, Slot
 from .permissions import SamePractice, practice_of
 from .serializers import (
     AppointmentSerializer,
+    AuditEntrySerializer,
     PatientImportSerializer,
     PatientSerializer,
     PractitionerSerializer,
@@ -71,9 +75,22 @@ class PatientViewSet(ConditionalMixin, viewsets.ModelViewSet):
                         status=status.HTTP_201_CREATED)
 
 
-class PractitionerViewSet(viewsets.ReadOnlyModelViewSet):
+class PractitionerViewSet(ConditionalMixin, mixins.UpdateModelMixin,
+                          viewsets.ReadOnlyModelViewSet):
+    """Everyone reads practitioners; a practice's staff edit their own (else 403).
+
+    Edits must be conditional: PUT/PATCH without If-Match (the ETag just read) answers 428
+    ``precondition_required``, with a stale one 412, so no edit overwrites one unseen.
+    """
+
     queryset = Practitioner.objects.all()
     serializer_class = PractitionerSerializer
+    require_if_match = True
+
+    def get_permissions(self):
+        if self.request.method in SAFE_METHODS:
+            return [IsAuthenticated()]
+        return [IsAuthenticated(), SamePractice()]
 
 
 class SlotViewSet(viewsets.ReadOnlyModelViewSet):
@@ -119,3 +136,41 @@ class ShipStreamAppointmentViewSet(AppointmentViewSet):
     """The same booking, for a partner speaking ShipStream's ``errors`` envelope."""
 
     error_format = "shipstream"
+
+
+class AuditLogView(APIView):
+    """Who changed the error dictionary (the admin's log), for an admin's browser session.
+
+    An API token, even a valid one, may not read it: 401 ``unauthorized`` without
+    ``WWW-Authenticate`` (canvasapi's ``Unauthorized``: the key is valid, not allowed here;
+    authenticating again would not help). A session of someone who is not staff: 403.
+    """
+
+    permission_classes = [IsAuthenticated]
+    error_keys = ["unauthorized", "authorization_failed"]  # documented in the schema
+
+    @extend_schema(responses=AuditEntrySerializer(many=True))
+    def get(self, request):
+        if isinstance(request.successful_authenticator, TokenAuthentication):
+            raise Unauthorized()
+        if not request.user.is_staff:
+            raise Forbidden()
+        entries = LogEntry.objects.filter(content_type__app_label="apierrors").select_related(
+            "user", "content_type")[:50]
+        return Response(AuditEntrySerializer(entries, many=True).data)
+
+
+class BrokenView(APIView):
+    """Deliberately broken, to show a 500: the view raises a plain exception, as a bug would.
+
+    apierrors answers ``internal_error`` with an ``X-Request-ID`` that is also in the logged
+    traceback; the exception's text stays in the log (with DEBUG off, never in the body).
+    Left out of the OpenAPI schema: it is nothing a client should call.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        raise RuntimeError("Deliberate demo bug: this text is logged, never sent to the client")

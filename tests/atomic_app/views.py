@@ -2,7 +2,11 @@
 
 spec = {
     "ops": [["create", alias, name], ["delete", alias, name], ["dangling", alias],
-            ["bad_sql", alias]],
+            ["bad_sql", alias], ["lock", alias, name]],
+    # create_atomic / create_nosp / create_raw: the same insert inside the view's own
+    # atomic(using=alias) block, one with savepoint=False, or through a raw cursor; each can
+    # be the alias's first use, which is when the request's transaction begins.
+    "on_commit_early": [alias, ...],  # a callback registered before any op (a first use)
     "on_commit": [alias, ...],        # register a callback recording (alias, tag) per alias
     "on_commit_raises": alias,        # register a callback that raises, on that alias
     "tag": "t1",
@@ -63,9 +67,24 @@ def spec_of(request: HttpRequest) -> dict[str, Any]:
 
 def perform(request: HttpRequest, spec: dict[str, Any]) -> None:
     """Do the spec's database work and session change (everything before the outcome)."""
+    for alias in spec.get("on_commit_early", []):
+        transaction.on_commit(lambda a=alias: _record(a, "early-" + spec.get("tag", "")),
+                              using=alias)
     for op, alias, *args in spec.get("ops", []):
         if op == "create":
             Group.objects.using(alias).create(name=args[0])
+        elif op == "create_atomic":
+            with transaction.atomic(using=alias):
+                Group.objects.using(alias).create(name=args[0])
+        elif op == "create_nosp":
+            with transaction.atomic(using=alias, savepoint=False):
+                Group.objects.using(alias).create(name=args[0])
+        elif op == "create_raw":
+            with connections[alias].cursor() as cursor:
+                cursor.execute("INSERT INTO auth_group (name) VALUES (%s)", [args[0]])
+        elif op == "lock":
+            # Refused outside a transaction (PostgreSQL, MariaDB): the request's must be on.
+            list(Group.objects.using(alias).select_for_update().filter(name=args[0]))
         elif op == "delete":
             Group.objects.using(alias).filter(name=args[0]).delete()
         elif op == "dangling":
