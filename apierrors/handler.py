@@ -123,22 +123,25 @@ class ExceptionHandler:
             headers["Retry-After"] = "30"
         return error
 
-    def is_unhandled(self, exc: BaseException) -> bool:
-        """Whether ``exc`` is a bug (mapped by the catch-all), not an error the API answers."""
+    def mapper_for(self, exc: BaseException) -> Callable[..., Classified] | None:
+        """The mapper for the most specific class of ``exc`` in ``MAPPERS``."""
         for cls in type(exc).__mro__:
             mapper = self.MAPPERS.get(cls)
             if mapper is not None:
-                return mapper is ExceptionHandler.map_unhandled
-        return True
+                return mapper
+        return None
+
+    def is_unhandled(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is a bug (mapped by the catch-all), not an error the API answers."""
+        return self.mapper_for(exc) in (None, ExceptionHandler.map_unhandled)
 
     def classify(self, exc: BaseException, request: HttpRequest | None, view: Any
                  ) -> Classified:
-        """Find the mapper for the most specific class of ``exc`` in ``MAPPERS``."""
-        for cls in type(exc).__mro__:
-            mapper = self.MAPPERS.get(cls)
-            if mapper is not None:
-                return mapper(self, exc, request, view)
-        return "internal_error", {}, [], {}
+        """Map ``exc`` with the mapper for its most specific class (see ``MAPPERS``)."""
+        mapper = self.mapper_for(exc)
+        if mapper is None:
+            return "internal_error", {}, [], {}
+        return mapper(self, exc, request, view)
 
     def map_api_error(self, exc: APIError, request: Any, view: Any) -> Classified:
         headers = dict(exc.headers)
