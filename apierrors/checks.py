@@ -72,3 +72,96 @@ def check_stamp_cache(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             id="apierrors.W002",
         )]
     return []
+
+
+ATOMIC_MIDDLEWARE = "apierrors.middleware.AtomicRequestsMiddleware"
+
+# Middleware that may be listed above AtomicRequestsMiddleware without weakening it: none of
+# them writes to the database, and none turns a response whose transaction was decided
+# into one with another outcome (a redirect of a 404, a header, a compressed body, a static
+# file or preflight answered before any view runs). Anything else above it is outside the
+# transaction: SessionMiddleware saves the session there (kept when the request fails),
+# MessageMiddleware stores messages in it, ConditionalGetMiddleware turns a committed 200
+# into a 304, and middleware we don't know may do either.
+HARMLESS_ABOVE_ATOMIC = frozenset({
+    "apierrors.errors_middleware.APIErrorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.common.BrokenLinkEmailsMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.cache.UpdateCacheMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "debug_toolbar.middleware.DebugToolbarMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+})
+
+
+def _atomic_middleware_index(middleware: list[str]) -> int | None:
+    """Where AtomicRequestsMiddleware (or a subclass) is listed, if it is."""
+    from django.utils.module_loading import import_string
+
+    from .middleware import AtomicRequestsMiddleware
+
+    for index, path in enumerate(middleware):
+        if path == ATOMIC_MIDDLEWARE:
+            return index
+        try:
+            cls = import_string(path)
+        except ImportError:
+            continue  # Django reports that one itself when it loads the middleware
+        if isinstance(cls, type) and issubclass(cls, AtomicRequestsMiddleware):
+            return index
+    return None
+
+
+@register(Tags.compatibility)
+def check_rollback_guarantee(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Settings that quietly weaken AtomicRequestsMiddleware's "non-2xx rolled back"."""
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    index = _atomic_middleware_index(middleware)
+    if index is None:
+        return []  # not installed: the project keeps its own transaction handling
+    messages: list[CheckMessage] = []
+    above = [path for path in middleware[:index] if path not in HARMLESS_ABOVE_ATOMIC]
+    if above:
+        messages.append(Warning(
+            f"AtomicRequestsMiddleware is not first in MIDDLEWARE: {', '.join(above)} "
+            f"{'runs' if len(above) == 1 else 'run'} outside the request's transaction. "
+            f"Whatever they write to the database (a session, messages) is kept when the "
+            f"request fails, and a response they change afterwards (a 200 turned into a 304 "
+            f"or an error) was committed or rolled back as it was before the change.",
+            hint="List apierrors.middleware.AtomicRequestsMiddleware first. Middleware that "
+                 "never uses the database and never changes a response's outcome may stay "
+                 "above it (SecurityMiddleware, WhiteNoise, GZip, CORS; see the README); "
+                 "silence apierrors.W003 if the middleware named here is such.",
+            id="apierrors.W003",
+        ))
+    databases = getattr(settings, "DATABASES", None) or {}
+    configured = get_setting("ATOMIC_DATABASES")
+    for alias, settings_dict in databases.items():
+        if not settings_dict.get("ATOMIC_REQUESTS"):
+            continue
+        wrapped = (not (settings_dict.get("TEST") or {}).get("MIRROR") if configured is None
+                   else alias in configured)
+        unwrapped = "" if wrapped else (
+            f" {alias!r} is not wrapped by AtomicRequestsMiddleware (ATOMIC_DATABASES), so "
+            f"only Django's rule applies there: a view that returns an error response "
+            f"(rather than raising) commits.")
+        messages.append(Warning(
+            f"DATABASES[{alias!r}] has ATOMIC_REQUESTS = True beside "
+            f"AtomicRequestsMiddleware: Django wraps every view in a transaction of its own "
+            f"on {alias!r}. Views opted out with @non_atomic or atomic_requests = False still "
+            f"run inside it (atomic(durable=True) fails there, and what such a view returns "
+            f"commits), and every request opens a connection and a savepoint on {alias!r} "
+            f"even when it never uses it.{unwrapped}",
+            hint="Remove ATOMIC_REQUESTS: AtomicRequestsMiddleware already covers the view, "
+                 "returned errors, rendering and other middleware's writes.",
+            id="apierrors.W004",
+        ))
+    return messages
+

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_VALIDATION": False,
     # A schema file to validate against; None: drf-spectacular generates it.
     "OPENAPI_SCHEMA": None,
+    # Bytes: API requests whose Content-Length is larger answer 413, multipart uploads
+    # included (whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE leaves out). None: no limit.
+    "MAX_BODY_SIZE": None,
 }
 
 

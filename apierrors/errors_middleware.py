@@ -14,7 +14,11 @@ For paths under ``APIERRORS["API_PATH_PREFIXES"]`` only, it answers
   (``apierrors.maintenance``);
 * 413 ``request_too_large`` when ``Content-Length`` exceeds ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
   Django enforces that limit only when something reads ``request.body``/``request.POST``;
-  DRF's parsers read the raw stream, so without this a JSON body of any size is parsed;
+  DRF's parsers read the raw stream, so without this a JSON body of any size is parsed.
+  A multipart body is left to Django, which applies that limit to its non-file fields as it
+  parses and, by design, none to its files (streamed to the upload handlers: memory up to
+  ``FILE_UPLOAD_MAX_MEMORY_SIZE``, then a temporary file); ``APIERRORS["MAX_BODY_SIZE"]``
+  limits every body, uploads included;
 * a 405 of a plain Django view (``HttpResponseNotAllowed``, empty body) in the error format,
   keeping its ``Allow``.
 
@@ -35,6 +39,7 @@ from django.http.response import HttpResponseBase
 from rest_framework.exceptions import MethodNotAllowed
 
 from . import maintenance
+from .conf import get_setting
 from .exceptions import ServiceUnavailable
 from .handler import build_error_response
 from .views import is_api_request, owning_view
@@ -78,15 +83,17 @@ class APIErrorsMiddleware:
         if maintenance.in_maintenance(request):
             return ServiceUnavailable("maintenance",
                                       retry_after=maintenance.retry_after_seconds())
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and not request.content_type.startswith("multipart/"):
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > limit:
-                return RequestDataTooBig(
-                    "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+        if limit is not None and length > limit and not request.content_type.startswith(
+                "multipart/"):
+            return RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+        body_limit = get_setting("MAX_BODY_SIZE")
+        if body_limit is not None and length > body_limit:
+            return RequestDataTooBig('Request body exceeded APIERRORS["MAX_BODY_SIZE"].')
         return None
 
     def needs_formatting(self, response: HttpResponseBase) -> bool:

@@ -5,6 +5,7 @@
 a small method of ``ExceptionHandler`` so a project can subclass and override one of them.
 """
 
+import dataclasses
 import json
 import logging
 import math
@@ -26,6 +27,7 @@ from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
+from .body_parsing import as_client_error
 from .catalog import get_entry
 from .challenge import www_authenticate
 from .conf import get_setting
@@ -33,6 +35,7 @@ from .exceptions import APIError
 from .formats import ErrorFormat, choose_format
 from .formats.base import encode_json
 from .integrity import unique_violation
+from .logsafe import log_safe
 from .normalized import Detail, NormalizedError, flatten_errors
 
 logger = logging.getLogger("apierrors")
@@ -110,6 +113,9 @@ class ExceptionHandler:
                   ) -> NormalizedError:
         key, params, details, headers = self.classify(exc, request, view)
         entry = get_entry(key)
+        status = self.own_status(exc)
+        if status is not None and status != entry.status:
+            entry = dataclasses.replace(entry, status=status)  # a copy: the catalog's stays
         error = NormalizedError(
             entry=entry,
             message=entry.render_message(params),
@@ -122,6 +128,16 @@ class ExceptionHandler:
         if entry.status == 503 and "Retry-After" not in headers:
             headers["Retry-After"] = "30"
         return error
+
+    def own_status(self, exc: BaseException) -> int | None:
+        """The status of an ``APIException`` no entry stands for (a third party's 502, 504,
+        418): kept, with the text of the entry it maps to; None for every other exception."""
+        if isinstance(exc, APIError) or not isinstance(exc, drf_exceptions.APIException):
+            return None
+        status = exc.status_code
+        if type(status) is int and 400 <= status <= 599 and status not in _KEY_BY_STATUS:
+            return status
+        return None
 
     def mapper_for(self, exc: BaseException) -> Callable[..., Classified] | None:
         """The mapper for the most specific class of ``exc`` in ``MAPPERS``."""
@@ -218,9 +234,17 @@ class ExceptionHandler:
 
     def map_other_api_exception(self, exc: drf_exceptions.APIException, request: Any,
                                 view: Any) -> Classified:
-        key = _KEY_BY_STATUS.get(exc.status_code, "internal_error")
+        status = exc.status_code
+        client_error = type(status) is int and 400 <= status < 500
+        key = _KEY_BY_STATUS.get(status) or ("invalid_request" if client_error
+                                              else "internal_error")
         details = []
-        if isinstance(exc.detail, dict | list):
+        if not client_error:
+            # A 5xx is the server's failure: its text (a DSN, a host name) is for the log,
+            # which gets the traceback, not for the caller; DEBUG aside, as for any bug.
+            if settings.DEBUG:
+                details = [Detail("", f"{type(exc).__name__}: {exc.detail}", "exception")]
+        elif isinstance(exc.detail, dict | list):
             details = flatten_errors(exc.detail)
         elif str(exc.detail) != str(exc.default_detail):
             details = [Detail("", str(exc.detail), getattr(exc.detail, "code", None))]
@@ -327,8 +351,14 @@ class ExceptionHandler:
     def respond(self, error: NormalizedError, error_format: ErrorFormat,
                 request: HttpRequest | None) -> HttpResponse:
         render_json = getattr(error_format, "render_json", None)  # absent on duck-typed formats
-        content = (render_json(error, request) if render_json is not None
-                   else encode_json(error_format.render(error, request)))
+        try:
+            content = (render_json(error, request) if render_json is not None
+                       else encode_json(error_format.render(error, request)))
+        except UnicodeEncodeError:
+            # A lone surrogate from the request (JSON "\ud800", valid to parse) echoed in a
+            # detail ('"\ud800" is not a valid UUID.') has no UTF-8: escape it in the JSON.
+            content = json.dumps(error_format.render(error, request),
+                                 separators=(",", ":")).encode()
         headers = error.headers
         headers["X-Error-Code"] = str(error.entry.error_code)
         headers["X-Error-Key"] = error.entry.key
@@ -338,10 +368,13 @@ class ExceptionHandler:
 
     def log(self, exc: BaseException, error: NormalizedError, request: HttpRequest | None
             ) -> None:
-        method = getattr(request, "method", "-")
-        path = getattr(request, "path", "-")
+        # The method and path are the caller's: escaped, so a %0A in the path cannot forge a
+        # line (logsafe.py).
+        method = log_safe(getattr(request, "method", None) or "-")
+        path = log_safe(getattr(request, "path", "-"))
         logger.error(
-            "%s %s: %s [request_id=%s]", method, path, error.entry.key, error.request_id,
+            "%s %s: %s %d [request_id=%s]", method, path, error.entry.key, error.status,
+            error.request_id,
             exc_info=(type(exc), exc, exc.__traceback__),
             extra={"request_id": error.request_id, "status_code": error.status},
         )
@@ -379,6 +412,7 @@ def exception_handler(exc: Exception, context: dict[str, Any] | None = None
     """
     context = context or {}
     request, view = context.get("request"), context.get("view")
+    exc = as_client_error(exc)  # a body too deeply nested to parse: 400 (body_parsing.py)
     handler = get_handler()
     if settings.DEBUG_PROPAGATE_EXCEPTIONS and handler.is_unhandled(exc):
         return None
@@ -412,4 +446,4 @@ def set_rollback() -> None:
 def build_error_response(request: HttpRequest | None, exc: BaseException, view: Any = None
                          ) -> HttpResponse:
     """The same pipeline for code outside DRF views (Django's error handlers, middleware)."""
-    return get_handler().handle(exc, request, view)
+    return get_handler().handle(as_client_error(exc), request, view)

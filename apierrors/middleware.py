@@ -372,7 +372,7 @@ class _RequestTransaction:
             error = self.close(order, commit=True)
             if error is None:
                 return response
-        return _error_response(request, error, self.view_class or self.view_func)
+        return _error_response(request, error, self.view_class or self.view_func, self.is_api)
 
     def see_view(self, request: HttpRequest, view_func: Any) -> list[_Block]:
         """Record the resolved view; return the blocks it opts out of."""
@@ -565,15 +565,21 @@ def _raised(exc: Exception, cause: BaseException | None) -> Exception:
         return raised
 
 
-def _error_response(request: HttpRequest, exc: BaseException, view: Any) -> HttpResponseBase:
-    """The error response for a failure found by the middleware, in the request's format.
+def _error_response(request: HttpRequest, exc: BaseException, view: Any, is_api: bool
+                    ) -> HttpResponseBase:
+    """The error response for a failure found by the middleware (a commit that failed, a
+    success that cannot commit), in the request's format.
 
-    ``view`` is None when the failure came before routing (a database down at the start):
-    the view owning the path then chooses the format, as for Django's own 404 under the API.
+    API requests (a DRF view, or a path under ``API_PATH_PREFIXES``) answer in the error
+    format, the view owning the path choosing it when routing never ran. Every other path
+    (the admin, the site) gets what Django answers for the exception: its own handling, so
+    its HTML error page, logged and reported, as the README promises.
     """
-    if view is None:
-        from .views import owning_view
+    from .views import is_api_request, owning_view
 
+    if not is_api and not is_api_request(request):
+        return _django_response(request, exc)
+    if view is None:
         view = owning_view(request)
     error_format = getattr(view, "error_format", None)
     try:
@@ -585,3 +591,14 @@ def _error_response(request: HttpRequest, exc: BaseException, view: Any) -> Http
     except Exception:
         logger.exception("Could not build the error response for %r", exc)
         return HttpResponseServerError("Internal server error", content_type="text/plain")
+
+
+def _django_response(request: HttpRequest, exc: BaseException) -> HttpResponseBase:
+    """Django's response for ``exc`` as if a view had raised it (handler500 and its page,
+    ``got_request_exception``, the ``django.request`` log line)."""
+    from django.core.handlers.exception import response_for_exception
+
+    try:
+        raise exc  # Django's handling reads sys.exc_info()
+    except Exception as raised:
+        return response_for_exception(request, raised)

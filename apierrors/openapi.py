@@ -37,11 +37,12 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.contrib.django import DjangoOpenAPIRequest
 from openapi_core.datatypes import RequestParameters
 from openapi_core.deserializing.exceptions import DeserializeError
+from openapi_core.deserializing.media_types import media_type_deserializers
 from openapi_core.templating.media_types.exceptions import MediaTypeFinderError
 from openapi_core.templating.paths.exceptions import PathError
 from openapi_core.validation.request.exceptions import (
@@ -56,6 +57,7 @@ from .challenge import www_authenticate
 from .conf import get_setting
 from .exceptions import APIError
 from .handler import build_error_response
+from .logsafe import log_safe
 from .normalized import Detail
 from .views import is_api_request
 
@@ -88,6 +90,7 @@ class _Request(DjangoOpenAPIRequest):
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request
+        self.body_error: Exception | None = None
         self.parameters = RequestParameters(
             path={},
             query=ImmutableMultiDict([(k, v) for k, vs in request.GET.lists() for v in vs]),
@@ -108,8 +111,39 @@ class _Request(DjangoOpenAPIRequest):
 
     @property
     def body(self) -> bytes:
-        return self.request.body
+        # Read only for an operation with a request body, as openapi-core asks for it.
+        try:
+            return self.request.body
+        except ValueError:  # a Content-Length that is no number: DRF reads no body either
+            return b""
+        except Exception as exc:
+            self.body_error = exc
+            raise
 
+
+def _unparseable_is_value_error(loads: Callable[..., Any]) -> Callable[..., Any]:
+    """openapi-core's body deserializer ``loads``, failing only with ``ValueError``.
+
+    openapi-core turns a ``ValueError`` (and a few others) into "cannot deserialize", which
+    is left to DRF (``parse_error``); anything else escaped as a 500: an ``AssertionError``
+    for a multipart body without a boundary (or a part without a name), a
+    ``RecursionError`` for JSON nested 1,000 deep, a ``LookupError`` for an unknown
+    charset. All of them only say the body can't be read.
+    """
+
+    def loads_or_value_error(value: Any, **parameters: str) -> Any:
+        try:
+            return loads(value, **parameters)
+        except Exception as exc:
+            raise ValueError(f"unparseable body ({type(exc).__name__})") from exc
+
+    return loads_or_value_error
+
+
+_CONFIG = Config(extra_media_type_deserializers={
+    media_type: _unparseable_is_value_error(loads)
+    for media_type, loads in media_type_deserializers.items()
+})
 
 _lock = threading.Lock()
 _specs: dict[str, OpenAPI | None] = {}
@@ -126,7 +160,7 @@ def get_openapi(urlconf: str | None = None) -> OpenAPI | None:
         with _lock:
             if urlconf not in _specs:
                 try:
-                    _specs[urlconf] = OpenAPI.from_dict(load_schema(urlconf))
+                    _specs[urlconf] = OpenAPI.from_dict(load_schema(urlconf), config=_CONFIG)
                 except Exception:
                     logger.exception("OpenAPI request validation is off: the schema of %s "
                                      "could not be loaded", urlconf)
@@ -158,15 +192,25 @@ def validation_error(request: HttpRequest, urlconf: str | None = None
     spec = get_openapi(urlconf)
     if spec is None:
         return None
-    # RequestDataTooBig from reading the body propagates: Django's handler400 answers 413.
-    errors = list(spec.iter_request_errors(_Request(request)))
     details: list[Detail] = []
-    for error in errors:
-        if isinstance(error, PathError):
-            return None  # not in the schema: Django/DRF answer 404/405
-        if isinstance(error, SecurityValidationError):
-            return "authentication_failed", []
-        details.extend(_details(error))
+    wrapped = _Request(request)
+    try:
+        for error in spec.iter_request_errors(wrapped):
+            if isinstance(error, PathError):
+                return None  # not in the schema: Django/DRF answer 404/405
+            if isinstance(error, SecurityValidationError):
+                return "authentication_failed", []
+            details.extend(_details(error))
+    except Exception:
+        if wrapped.body_error is not None:
+            # RequestDataTooBig, an unreadable body: Django's handler400 answers it (413).
+            raise wrapped.body_error from None
+        # openapi-core failed on this request (a body nested too deeply for its schema
+        # validator, or a bug of its own): what it found before stands; the rest is left to
+        # DRF, which parses and validates the body itself. Never a 500 for the client.
+        logger.warning("OpenAPI validation of %s %s stopped: openapi-core raised; the rest "
+                       "of the request is left to the view.", log_safe(request.method),
+                       log_safe(request.path), exc_info=True)
     return ("openapi_validation", details) if details else None
 
 
@@ -188,7 +232,7 @@ def _details(error: Exception) -> Iterable[Detail]:
             return  # unparseable or unsupported: DRF's parse_error / 415 say it better
         for schema_error in getattr(cause, "schema_errors", None) or ():
             path = ".".join(str(p) for p in getattr(schema_error, "path", ()))
-            message = getattr(schema_error, "message", str(schema_error))
+            message = _message(schema_error)
             yield Detail("invalid_body", f"{path}: {message}" if path else message, "invalid")
         if not getattr(cause, "schema_errors", None):
             yield Detail("invalid_body", _reason(cause) if cause else str(error), "invalid")
@@ -196,13 +240,29 @@ def _details(error: Exception) -> Iterable[Detail]:
         yield Detail("invalid_request", str(error), "invalid")
 
 
+# A message quotes the value it refuses ("{...} is not of type 'string'"); the caller sent
+# that value, so a few hundred characters of it are enough.
+MAX_MESSAGE = 300
+
+
+def _message(schema_error: Any) -> str:
+    # Not str(schema_error): jsonschema's pretty-prints the whole instance and schema, which
+    # for a value nested 500 deep recurses past the limit.
+    message = getattr(schema_error, "message", None)
+    return _cut(message if isinstance(message, str) else str(schema_error))
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"
+
+
 def _reason(cause: BaseException) -> str:
     schema_errors = getattr(cause, "schema_errors", None)
     if schema_errors:
-        return "; ".join(getattr(e, "message", str(e)) for e in schema_errors)
+        return "; ".join(_message(e) for e in schema_errors)
     if isinstance(cause, CastError):
-        return f"{cause.value!r} is not of type '{cause.type}'"
-    return str(cause)
+        return _cut(f"{cause.value!r} is not of type '{cause.type}'")
+    return _cut(str(cause))
 
 
 def validation_enabled(view_class: Any) -> bool:

@@ -37,11 +37,42 @@ def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith(tuple(get_setting("API_PATH_PREFIXES")))
 
 
+# How deep the enclosing views are looked for. Each try is a full URL resolution; a hostile
+# path of 32,000 segments would otherwise cost 32,000 of them (seconds) on every error.
+MAX_OWNER_SEGMENTS = 16
+
+
+def owner_candidates(path: str) -> list[str]:
+    """The paths tried, in order: ``path`` itself, then its parents, nearest first
+    (``/a/b/c/`` → ``/a/b/``, ``/a/``), starting no deeper than ``MAX_OWNER_SEGMENTS``
+    segments: at most that many tries plus one, whatever the path's length."""
+    candidates = [path] if path else []
+    parent = _parent(path)
+    if parent.count("/", 0, _MAX_SCAN) > MAX_OWNER_SEGMENTS:
+        # Deeper than any owner looked for: start from the first MAX_OWNER_SEGMENTS segments.
+        end = 0
+        for _ in range(MAX_OWNER_SEGMENTS + 1):
+            end = parent.find("/", end) + 1
+        parent = parent[:end]
+    while parent:
+        candidates.append(parent)
+        parent = _parent(parent)
+    return candidates
+
+
+# Counting slashes stops here: enough to tell a path deeper than MAX_OWNER_SEGMENTS.
+_MAX_SCAN = 64 * 1024
+
+
+def _parent(path: str) -> str:
+    parent = path.rstrip("/").rpartition("/")[0]
+    return parent + "/" if parent else ""
+
+
 def owning_view(request: HttpRequest) -> type | None:
     """The DRF view class whose ``error_format`` applies to ``request.path`` (see above)."""
     urlconf = getattr(request, "urlconf", None)
-    path = request.path
-    while path:
+    for path in owner_candidates(request.path):
         try:
             view_class = getattr(resolve(path, urlconf).func, "cls", None)
         except Resolver404:
@@ -50,8 +81,6 @@ def owning_view(request: HttpRequest) -> type | None:
             return None
         if view_class is not None:
             return view_class
-        parent = path.rstrip("/").rpartition("/")[0]
-        path = parent + "/" if parent else ""
     return None
 
 

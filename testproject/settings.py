@@ -156,6 +156,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apierrors.negotiation.ErrorFormatNegotiation",
+    # DRF's parsers, but JSON numbers too big for a float (1e999) are a 400 parse_error.
+    "DEFAULT_PARSER_CLASSES": [
+        "apierrors.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"booking": "30/minute"},
 }
 

@@ -1,17 +1,18 @@
 """The body formats, and how one is chosen for a response.
 
 Choice, most specific first: the view's ``error_format`` attribute, then the request's
-``Accept`` header (``application/fhir+json``, ``application/problem+json``), then
-``APIERRORS["DEFAULT_FORMAT"]``.
+``Accept`` header (``application/fhir+json``, ``application/problem+json``, weighed by their
+``q`` as RFC 9110 says), then ``APIERRORS["DEFAULT_FORMAT"]``.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
+from ..accept import parse_accept, preferred
 from ..conf import get_setting
 from .base import ErrorFormat
 from .docplanner import DocplannerFormat
@@ -55,15 +56,37 @@ def error_media_types() -> frozenset[str]:
     return frozenset(m for m, _n in _formats_by_media_type())
 
 
+@cache
+def _offers() -> tuple[tuple[str, str], ...]:
+    """(name, media type) of the formats ``Accept`` may choose, in the server's order of
+    preference: the default format, then those with a media type of their own, by name;
+    then the other ``application/json`` ones (chosen only when the client refuses the rest)."""
+    default = get_setting("DEFAULT_FORMAT")
+    names = sorted({*BUILTIN_FORMATS, *get_setting("FORMATS")} - {default})
+    specific = [(n, m) for m, n in _formats_by_media_type() if n != default]
+    generic = [(n, get_format(n).media_type) for n in names if n not in dict(specific)]
+    return ((default, get_format(default).media_type), *specific, *generic)
+
+
+@lru_cache(maxsize=256)
+def _format_for_accept(accept: str) -> str | None:
+    return preferred(parse_accept(accept), _offers())
+
+
+def format_for_accept(accept: str) -> str | None:
+    """The format an ``Accept`` header prefers (RFC 9110 weights; ``accept.py``), or None
+    when it accepts none of them: errors are never refused, the default then answers."""
+    if len(accept) > 1024:  # not worth a cache slot; parsing is bounded all the same
+        return preferred(parse_accept(accept), _offers())
+    return _format_for_accept(accept)
+
+
 def choose_format(request: HttpRequest | None, view: Any = None) -> ErrorFormat:
     name = getattr(view, "error_format", None)
     if not name and request is not None:
-        accept = request.META.get("HTTP_ACCEPT", "")
-        if "+json" in accept:
-            for media_type, format_name in _formats_by_media_type():
-                if media_type in accept:
-                    name = format_name
-                    break
+        accept = request.META.get("HTTP_ACCEPT")
+        if accept:
+            name = format_for_accept(accept)
     return get_format(name or get_setting("DEFAULT_FORMAT"))
 
 
@@ -71,6 +94,8 @@ def clear_format_caches(**kwargs: Any) -> None:
     """Forget resolved formats (connected to ``setting_changed`` for tests)."""
     get_format.cache_clear()
     _formats_by_media_type.cache_clear()
+    _offers.cache_clear()
+    _format_for_accept.cache_clear()
 
 
 __all__ = [
