@@ -8,9 +8,16 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-__all__ = ["header", "int_header", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "header", "int_header", "parse_retry_after"]
 
-_SECONDS = re.compile(r"\d+(\.\d+)?")
+#: The longest ``Retry-After`` believed, in seconds (a day): "400 nines" or a date in year
+#: 9999 would otherwise make ``time.sleep(exc.retry_after)`` overflow or sleep for ages.
+MAX_RETRY_AFTER = 86_400
+# ASCII only: \d takes any script's digits (Arabic-Indic ones, say).
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
+# int() takes other scripts' digits and "1_0"; eighteen digits fit a signed 64-bit integer.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_DATE_ERRORS = (TypeError, ValueError, IndexError, OverflowError)
 
 
 def header(headers: Any, name: str) -> str | None:
@@ -35,9 +42,12 @@ def header(headers: Any, name: str) -> str | None:
                 break
     if value is None:
         return None
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    value = str(value).strip()
+    try:
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        value = str(value).strip()
+    except Exception:  # an object whose __str__ fails is no header value
+        return None
     return value or None
 
 
@@ -45,11 +55,8 @@ def int_header(headers: Any, *names: str) -> int | None:
     """The first of ``names`` present whose value is an integer; None otherwise."""
     for name in names:
         value = header(headers, name)
-        if value is not None:
-            try:
-                return int(value)
-            except ValueError:
-                continue
+        if value is not None and _INTEGER.fullmatch(value):
+            return int(value)
     return None
 
 
@@ -57,28 +64,36 @@ def parse_retry_after(value: str | None, *, date: str | None = None) -> float | 
     """``Retry-After`` in seconds, from delay-seconds or an HTTP date; None if absent/garbled.
 
     A date is measured from the response's ``Date`` header when there is one (RFC 9110
-    §10.2.3), so a skewed local clock does not distort it; it never goes below zero.
+    §10.2.3), so a skewed local clock does not distort it; it never goes below zero. Either
+    form is capped at ``MAX_RETRY_AFTER`` (a day).
     """
     if not value:
         return None
     value = value.strip()
     if _SECONDS.fullmatch(value):
         number = float(value)
+        if number >= MAX_RETRY_AFTER:
+            return MAX_RETRY_AFTER
         return int(number) if number.is_integer() else number
+    when = _http_date(value)
+    if when is None:
+        return None
+    now = (_http_date(date) if date else None) or datetime.now(UTC)
+    try:
+        seconds = (when - now).total_seconds()
+    except _DATE_ERRORS:  # offsets that push a date past year 9999
+        return None
+    if not math.isfinite(seconds):
+        return None
+    return min(MAX_RETRY_AFTER, max(0, math.ceil(seconds)))
+
+
+def _http_date(value: str) -> datetime | None:
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
+    except _DATE_ERRORS:
         return None
     if when is None:
         return None
-    if when.tzinfo is None:  # HTTP dates are GMT by definition
-        when = when.replace(tzinfo=UTC)
-    now = datetime.now(UTC)
-    if date:
-        try:
-            sent = parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            sent = None
-        if sent is not None:
-            now = sent if sent.tzinfo else sent.replace(tzinfo=UTC)
-    return max(0, math.ceil((when - now).total_seconds()))
+    # HTTP dates are GMT by definition.
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -7,22 +7,27 @@ error or a KeyError of its own.
 from __future__ import annotations
 
 import codecs
-import html
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["ParsedBody", "parse_body", "pointer_to_path"]
+from .htmltext import html_text
+
+__all__ = ["TEXT_SCAN_BYTES", "ParsedBody", "parse_body", "pointer_to_path"]
 
 TEXT_LIMIT = 200
+#: How much of an HTML or plain-text body is read for the message: error pages put it near
+#: the top, and a hostile one gains nothing by being longer.
+TEXT_SCAN_BYTES = 256 * 1024
 _REQUEST_ID = re.compile(r"request[_-]?id\s*[=:]\s*([^\s;,]+)", re.IGNORECASE)
-_HIDDEN_HTML = re.compile(
-    r"<(script|style|head|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
-)
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
+# ASCII digits only: str.isdigit() accepts "²", int() other scripts' digits and "1_0".
+# Eighteen digits fit a signed 64-bit integer; more is no error code (and int() refuses 4,301).
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+# Codecs Python has that are no charset: punycode decodes in quadratic time, and the rest
+# turn "\\u00e9" or "xn--" sequences in a body into other text.
+_NOT_CHARSETS = frozenset({"idna", "punycode", "raw_unicode_escape", "unicode_escape", "undefined"})
 _GENERIC_MESSAGE_KEYS = ("message", "detail", "error_description", "error", "title", "description")
 
 
@@ -47,11 +52,16 @@ def _str(value: Any) -> str | None:
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):  # True is an int to Python, never an error code
         return None
-    if isinstance(value, int):
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
     return None
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON member that should be an array: anything else (5, true, "x", {}) is none."""
+    return value if isinstance(value, list) else []
 
 
 def _collapse(text: str) -> str:
@@ -74,7 +84,7 @@ def pointer_to_path(pointer: str) -> str:
 
 
 def _fhir(data: dict[str, Any]) -> ParsedBody:
-    issues = [i for i in data.get("issue") or () if isinstance(i, dict)]
+    issues = [i for i in _list(data.get("issue")) if isinstance(i, dict)]
     message = None
     details: list[tuple[str, str]] = []
     request_id = None
@@ -108,10 +118,14 @@ def _problem(data: dict[str, Any]) -> ParsedBody:
     type_ = _str(data.get("type"))
     if key is None and type_ and type_ != "about:blank":
         # The type URL is the code's page in the published dictionary: .../errors/<key>/
-        segments = [s for s in urlsplit(type_).path.split("/") if s]
+        try:
+            url_path = urlsplit(type_).path
+        except ValueError:  # "http://[::1/x": an unbalanced IPv6 bracket
+            url_path = ""
+        segments = [s for s in url_path.split("/") if s]
         key = unquote(segments[-1]) if segments else None
     details = []
-    for item in data.get("errors") or ():
+    for item in _list(data.get("errors")):
         if not isinstance(item, dict):
             continue
         pointer = _str(item.get("pointer"))
@@ -130,13 +144,13 @@ def _problem(data: dict[str, Any]) -> ParsedBody:
 
 
 def _shipstream(data: dict[str, Any]) -> ParsedBody:
-    errors = data.get("errors") or []
+    errors = _list(data.get("errors"))
     entries = [e for e in errors if isinstance(e, dict)]
     first = entries[0] if entries else {}
     type_ = _str(first.get("type"))
     details = []
     for entry in entries:
-        for item in entry.get("details") or ():
+        for item in _list(entry.get("details")):
             if isinstance(item, dict):
                 details.append((_str(item.get("key")) or "", _str(item.get("message")) or ""))
     strings = [s for s in errors if isinstance(s, str)]
@@ -234,35 +248,44 @@ def _media_type(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
+def _codec(charset: str | None) -> str | None:
+    """The codec a declared charset names, or None when it names no usable charset."""
+    if not charset:
+        return None
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError, TypeError):  # unknown, or "\\x00" in the name
+        return None
+    # rot13 and base64 are codecs but not text encodings.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
+
+
 def _decode(body: bytes, charset: str | None) -> str:
-    if charset:
+    codec = _codec(charset)
+    if codec:
         try:
-            return body.decode(codecs.lookup(charset).name, errors="replace")
-        except (LookupError, ValueError, TypeError):  # unknown, or not a text codec (rot13)
+            return body.decode(codec, errors="replace")
+        except (LookupError, ValueError, TypeError):
             pass
     return body.decode("utf-8", errors="replace")
 
 
 def _json_text(body: bytes, charset: str | None) -> bytes | str:
     """JSON is UTF-8 (RFC 8259), but a server that declares another charset means it."""
-    if charset:
+    codec = _codec(charset)
+    if codec and codec not in ("utf-8", "utf-16", "utf-32"):
         try:
-            codec = codecs.lookup(charset).name
-        except LookupError:
+            return body.decode(codec)
+        except (LookupError, ValueError):  # UnicodeDecodeError is a ValueError
             return body
-        if codec not in ("utf-8", "utf-16", "utf-32"):
-            try:
-                return body.decode(codec)
-            except LookupError:  # not a text codec (rot13); UnicodeDecodeError is a ValueError
-                return body
     return body
 
 
 def _html_text(text: str) -> str | None:
-    visible = _collapse(html.unescape(_TAG.sub(" ", _HIDDEN_HTML.sub(" ", text))))
-    if not visible:
-        title = _TITLE.search(text)
-        visible = _collapse(html.unescape(_TAG.sub(" ", title.group(1)))) if title else ""
+    visible, title = html_text(text, TEXT_LIMIT)
+    visible = visible or title
     return _truncate(visible) if visible else None
 
 
@@ -292,7 +315,7 @@ def parse_body(body: bytes, content_type: str | None) -> ParsedBody:
             parsed = _PARSERS[name](data) if name in _PARSERS else _generic(data)
             parsed.data = data
             return parsed
-    text = _decode(body, charset)
+    text = _decode(body[:TEXT_SCAN_BYTES], charset)
     sniff = text.lstrip()[:256].lower()
     if media in ("text/html", "application/xhtml+xml") or sniff.startswith(("<!doctype", "<html")):
         return ParsedBody("html", message=_html_text(text))

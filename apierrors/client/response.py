@@ -5,33 +5,14 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+from .body import body_limit, read_body
 from .errors import APIClientError, exception_class_for
 from .headers import header, int_header, parse_retry_after
 from .parsing import parse_body
 
-__all__ = ["exception_for_response", "raise_for_response"]
+__all__ = ["build_exception", "exception_for_response", "raise_for_response"]
 
 R = TypeVar("R")
-
-
-def _content(response: Any) -> bytes:
-    try:
-        content = response.content
-    except Exception:
-        # httpx raises ResponseNotRead for a streamed response that was never read.
-        read = getattr(response, "read", None)
-        try:
-            content = read() if callable(read) else b""
-        except Exception:  # e.g. an async httpx stream read synchronously
-            content = b""
-    if content is None:
-        return b""
-    if isinstance(content, str):
-        return content.encode("utf-8")
-    try:
-        return bytes(content)
-    except (TypeError, ValueError):
-        return b""
 
 
 def _reason(response: Any, status: int) -> str | None:
@@ -47,17 +28,25 @@ def _reason(response: Any, status: int) -> str | None:
         return None
 
 
-def exception_for_response(response: Any) -> APIClientError | None:
+def exception_for_response(
+    response: Any, *, max_body_bytes: int | None = None
+) -> APIClientError | None:
     """The exception ``raise_for_response`` would raise, or None when the status is < 400.
 
     ``response`` is anything with ``status_code``, ``headers`` and ``content``: a
-    ``requests.Response`` or an ``httpx.Response``.
+    ``requests.Response`` or an ``httpx.Response``. Of a body not read yet (a streamed
+    response, or one seen from a hook) at most ``max_body_bytes`` (by default
+    ``apierrors.client.MAX_BODY_BYTES``, 1 MB) are read; nothing is read below 400.
     """
     status = int(response.status_code)
     if status < 400:
         return None
+    return build_exception(response, status, read_body(response, body_limit(max_body_bytes)))
+
+
+def build_exception(response: Any, status: int, body: bytes) -> APIClientError:
+    """The exception for an error ``response`` whose body (or its first bytes) is ``body``."""
     headers = getattr(response, "headers", None)
-    body = _content(response)
     parsed = parse_body(body, header(headers, "Content-Type"))
     cls = exception_class_for(
         status, www_authenticate=header(headers, "WWW-Authenticate") is not None
@@ -82,12 +71,12 @@ def exception_for_response(response: Any) -> APIClientError | None:
     )
 
 
-def raise_for_response(response: R) -> R:
+def raise_for_response(response: R, *, max_body_bytes: int | None = None) -> R:
     """Raise the matching ``APIClientError`` subclass if the status is >= 400.
 
     Returns the response otherwise, so ``raise_for_response(r).json()`` reads well.
     """
-    exc = exception_for_response(response)
+    exc = exception_for_response(response, max_body_bytes=max_body_bytes)
     if exc is not None:
         raise exc
     return response
