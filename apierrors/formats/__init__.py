@@ -5,14 +5,12 @@ Choice, most specific first: the view's ``error_format`` attribute, then the req
 ``APIERRORS["DEFAULT_FORMAT"]``.
 """
 
-from functools import cache
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
-from django.utils.module_loading import import_string
 
-from ..conf import get_setting
+from ..conf import api_settings, settings_cached
 from .base import ErrorFormat
 from .docplanner import DocplannerFormat
 from .fhir import FhirFormat
@@ -27,12 +25,12 @@ BUILTIN_FORMATS: dict[str, type[ErrorFormat]] = {
 }
 
 
-@cache
+@settings_cached
 def get_format(name: str) -> ErrorFormat:
     """The format registered under ``name`` (built in, or ``APIERRORS["FORMATS"]``)."""
-    custom = get_setting("FORMATS")
+    custom = api_settings.FORMATS  # name → class (the dotted paths come back imported)
     if name in custom:
-        return import_string(custom[name])()
+        return custom[name]()
     try:
         return BUILTIN_FORMATS[name]()
     except KeyError:
@@ -42,10 +40,10 @@ def get_format(name: str) -> ErrorFormat:
         ) from None
 
 
-@cache
+@settings_cached
 def _formats_by_media_type() -> tuple[tuple[str, str], ...]:
     # Only media types specific to one format select it; application/json would be ambiguous.
-    names = {*BUILTIN_FORMATS, *get_setting("FORMATS")}
+    names = {*BUILTIN_FORMATS, *api_settings.FORMATS}
     pairs = ((get_format(n).media_type, n) for n in sorted(names))
     return tuple((m, n) for m, n in pairs if m != "application/json")
 
@@ -64,11 +62,11 @@ def choose_format(request: HttpRequest | None, view: Any = None) -> ErrorFormat:
                 if media_type in accept:
                     name = format_name
                     break
-    return get_format(name or get_setting("DEFAULT_FORMAT"))
+    return get_format(name or api_settings.DEFAULT_FORMAT)
 
 
 def clear_format_caches(**kwargs: Any) -> None:
-    """Forget resolved formats (connected to ``setting_changed`` for tests)."""
+    """Forget resolved formats (``api_settings.reload()`` does it on ``setting_changed``)."""
     get_format.cache_clear()
     _formats_by_media_type.cache_clear()
 
