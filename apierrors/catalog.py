@@ -31,7 +31,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext, override
 
-from .conf import get_setting
+from .conf import api_settings
 from .declared import DECLARED, FALLBACK_KEY, DeclaredError
 from .message_template import ParsedTemplate, parse_template, render_template
 
@@ -429,7 +429,7 @@ class Catalog:
         try:
             return self._local.cache
         except AttributeError:
-            cache = caches[get_setting("CACHE_ALIAS")]
+            cache = caches[api_settings.CACHE_ALIAS]
             self._local.read_stamp = _stamp_reader(cache)
             self._local.cache = cache
             return cache

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.settings import api_settings
+from rest_framework.settings import api_settings as drf_settings
 
-from .conf import get_setting
+from .conf import api_settings
 
 
 def authenticators(request: Any, view: Any) -> list[Any]:
@@ -29,7 +29,7 @@ def authenticators(request: Any, view: Any) -> list[Any]:
     elif found is None and hasattr(view, "get_authenticators"):
         found = view.get_authenticators()
     if found is None:
-        found = [cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+        found = [cls() for cls in drf_settings.DEFAULT_AUTHENTICATION_CLASSES]
     return list(found)
 
 
@@ -42,7 +42,7 @@ def www_authenticate(request: Any, view: Any = None) -> str:
             challenge = str(header)
             break
     if challenge is None:
-        challenge = f'Bearer realm="{get_setting("AUTH_REALM")}"'
+        challenge = f'Bearer realm="{api_settings.AUTH_REALM}"'
     scheme = challenge.split(None, 1)[0]
     if scheme.lower() == "bearer" and "error=" not in challenge and _sent(request, scheme):
         separator = ", " if challenge.strip() != scheme else " "

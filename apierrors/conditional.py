@@ -32,7 +32,7 @@ from django.http import HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
-from .conf import get_setting
+from .conf import api_settings
 from .exceptions import PreconditionFailed, PreconditionRequired
 
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
@@ -110,7 +110,7 @@ class ConditionalMixin:
     def if_match_required(self) -> bool:
         if self.require_if_match is not None:
             return self.require_if_match
-        return bool(get_setting("REQUIRE_IF_MATCH"))
+        return bool(api_settings.REQUIRE_IF_MATCH)
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)  # type: ignore[misc]

@@ -39,7 +39,7 @@ from django.http.response import HttpResponseBase
 from rest_framework.exceptions import MethodNotAllowed
 
 from . import maintenance
-from .conf import get_setting
+from .conf import api_settings
 from .exceptions import ServiceUnavailable
 from .handler import build_error_response
 from .views import is_api_request, owning_view
@@ -91,7 +91,7 @@ class APIErrorsMiddleware:
         if limit is not None and length > limit and not request.content_type.startswith(
                 "multipart/"):
             return RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
-        body_limit = get_setting("MAX_BODY_SIZE")
+        body_limit = api_settings.MAX_BODY_SIZE
         if body_limit is not None and length > body_limit:
             return RequestDataTooBig('Request body exceeded APIERRORS["MAX_BODY_SIZE"].')
         return None

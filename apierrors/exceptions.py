@@ -17,7 +17,7 @@ from typing import Any
 from rest_framework.exceptions import APIException, ErrorDetail
 
 from .catalog import get_entry
-from .conf import get_setting
+from .conf import api_settings
 from .declared import DeclaredError, declare
 from .normalized import Detail, details_from_pairs, flatten_errors
 
@@ -81,7 +81,7 @@ class InvalidAccessToken(APIError):
 
     @property
     def auth_header(self) -> str:
-        return f'Bearer realm="{get_setting("AUTH_REALM")}", error="invalid_token"'
+        return f'Bearer realm="{api_settings.AUTH_REALM}", error="invalid_token"'
 
 
 class Unauthorized(APIError):

@@ -2,7 +2,11 @@
 
 ``exception_handler`` is the drop-in for ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``; outside DRF
 (``views.py``, the middleware) ``build_error_response`` runs the same pipeline. Every step is
-a small method of ``ExceptionHandler`` so a project can subclass and override one of them.
+a small method of ``ExceptionHandler`` so a project can subclass it, override one of them and
+name the subclass in ``APIERRORS["HANDLER_CLASS"]``. ``MAPPERS`` names the method mapping each
+exception class, looked up on the handler's own class, so an overridden ``map_not_found`` is the
+one called. Exceptions of the project's own map to keys through ``APIERRORS["EXCEPTION_KEYS"]``
+(``exception_keys.py``) without any subclass.
 """
 
 import dataclasses
@@ -12,9 +16,10 @@ import math
 import re
 import sys
 import uuid
-from collections.abc import Callable
-from functools import cache
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property, partial
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core import exceptions as django_exceptions
@@ -23,14 +28,14 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
-from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
 from .body_parsing import as_client_error
 from .catalog import get_entry
 from .challenge import www_authenticate
-from .conf import get_setting
+from .conf import api_settings, settings_cached
+from .exception_keys import ExceptionKey, configured_exception_keys
 from .exceptions import APIError
 from .formats import ErrorFormat, choose_format
 from .formats.base import encode_json
@@ -40,8 +45,20 @@ from .normalized import Detail, NormalizedError, flatten_errors
 
 logger = logging.getLogger("apierrors")
 
-# What an exception means in dictionary terms: (key, template params, details, headers).
-Classified = tuple[str, dict[str, Any], list[Detail], dict[str, str]]
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Classified(NamedTuple):
+    """What an exception means in dictionary terms: a mapper's answer.
+
+    A NamedTuple (a tuple, as fast to build and unpack): a mapper returning a plain 4-tuple
+    still works. The defaults are immutable; ``normalize`` copies the headers it adds to.
+    """
+
+    key: str
+    params: Mapping[str, Any] = _NO_PARAMS
+    details: Sequence[Detail] = ()
+    headers: Mapping[str, str] = _NO_PARAMS
 
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -113,13 +130,14 @@ class ExceptionHandler:
                   ) -> NormalizedError:
         key, params, details, headers = self.classify(exc, request, view)
         entry = get_entry(key)
+        headers = dict(headers) if headers else {}  # the response's own: added to below
         status = self.own_status(exc)
         if status is not None and status != entry.status:
             entry = dataclasses.replace(entry, status=status)  # a copy: the catalog's stays
         error = NormalizedError(
             entry=entry,
             message=entry.render_message(params),
-            details=details,
+            details=details if details.__class__ is list else list(details),
             headers=headers,
             instance=request.path if request is not None else None,
         )
@@ -140,24 +158,63 @@ class ExceptionHandler:
         return None
 
     def mapper_for(self, exc: BaseException) -> Callable[..., Classified] | None:
-        """The mapper for the most specific class of ``exc`` in ``MAPPERS``."""
-        for cls in type(exc).__mro__:
+        """The mapper for ``exc``'s most specific class in ``EXCEPTION_KEYS`` or ``MAPPERS``.
+
+        Called as ``mapper(self, exc, request, view)``. Resolved once per exception class.
+        """
+        cls = exc.__class__
+        try:
+            return self._mappers[cls]
+        except KeyError:
+            pass
+        mappers = self._mappers
+        if len(mappers) >= _MAX_RESOLVED:  # classes made on the fly must not pile up
+            mappers.clear()
+        mapper = mappers[cls] = self.resolve_mapper(cls)
+        return mapper
+
+    @cached_property
+    def _mappers(self) -> dict[type, Callable[..., Classified] | None]:
+        return {}
+
+    def resolve_mapper(self, exc_class: type) -> Callable[..., Classified] | None:
+        """Walk ``exc_class``'s MRO: at each class a project's ``EXCEPTION_KEYS`` line first,
+        then ``MAPPERS``, whose method names are looked up on this handler's class."""
+        configured = exception_keys()
+        handler_class = type(self)
+        for cls in exc_class.__mro__:
+            mapping = configured.get(cls)
+            if mapping is not None:
+                return partial(handler_class.map_configured, mapping=mapping)
             mapper = self.MAPPERS.get(cls)
-            if mapper is not None:
-                return mapper
+            if mapper is None:
+                continue
+            if not isinstance(mapper, str):
+                return mapper  # a function, as MAPPERS held before they were names
+            method = getattr(handler_class, mapper, None)
+            if method is not None:
+                return method
+            logger.error("%s.MAPPERS[%s] names %r, which the class lacks: skipped.",
+                         handler_class.__qualname__, cls.__qualname__, mapper)
         return None
 
     def is_unhandled(self, exc: BaseException) -> bool:
         """Whether ``exc`` is a bug (mapped by the catch-all), not an error the API answers."""
-        return self.mapper_for(exc) in (None, ExceptionHandler.map_unhandled)
+        return self.mapper_for(exc) in (None, type(self).map_unhandled)
 
     def classify(self, exc: BaseException, request: HttpRequest | None, view: Any
                  ) -> Classified:
         """Map ``exc`` with the mapper for its most specific class (see ``MAPPERS``)."""
         mapper = self.mapper_for(exc)
         if mapper is None:
-            return "internal_error", {}, [], {}
+            return Classified("internal_error")
         return mapper(self, exc, request, view)
+
+    def map_configured(self, exc: BaseException, request: Any, view: Any,
+                       mapping: ExceptionKey) -> Classified:
+        """A project's exception listed in ``APIERRORS["EXCEPTION_KEYS"]``: its entry, with
+        the params read from the exception's attributes; never the exception's text."""
+        return Classified(mapping.key, mapping.params_of(exc))
 
     def map_api_error(self, exc: APIError, request: Any, view: Any) -> Classified:
         headers = dict(exc.headers)
@@ -170,27 +227,27 @@ class ExceptionHandler:
         params = exc.params
         if exc.key == "method_not_allowed" and "method" not in params and request is not None:
             params = {**params, "method": request.method}
-        return exc.key, params, exc.details, headers
+        return Classified(exc.key, params, exc.details, headers)
 
     def map_validation_error(self, exc: drf_exceptions.ValidationError, request: Any,
                              view: Any) -> Classified:
-        return "invalid_request", {}, flatten_errors(exc.detail), {}
+        return Classified("invalid_request", details=flatten_errors(exc.detail))
 
     def map_django_validation_error(self, exc: django_exceptions.ValidationError,
                                     request: Any, view: Any) -> Classified:
         errors = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        return "invalid_request", {}, flatten_errors(errors), {}
+        return Classified("invalid_request", details=flatten_errors(errors))
 
     def map_parse_error(self, exc: drf_exceptions.ParseError, request: Any, view: Any
                         ) -> Classified:
-        return "parse_error", {}, [Detail("", str(exc.detail), "parse_error")], {}
+        return Classified("parse_error", details=[Detail("", str(exc.detail), "parse_error")])
 
     def map_authentication(self, exc: drf_exceptions.APIException, request: Any, view: Any
                            ) -> Classified:
         # Always 401 with a challenge, even where DRF coerced it to 403 (its first
         # authenticator offered no WWW-Authenticate): missing credentials are not a refusal.
         challenge = www_authenticate(request, view)
-        return "authentication_failed", {}, [], {"WWW-Authenticate": challenge}
+        return Classified("authentication_failed", headers={"WWW-Authenticate": challenge})
 
     def map_permission_denied(self, exc: Exception, request: Any, view: Any) -> Classified:
         details = []
@@ -199,7 +256,7 @@ class ExceptionHandler:
         if isinstance(exc, drf_exceptions.APIException) and (
                 str(exc.detail) != str(exc.default_detail)):
             details = [Detail("", str(exc.detail), getattr(exc.detail, "code", None))]
-        return "authorization_failed", {}, details, {}
+        return Classified("authorization_failed", details=details)
 
     def map_not_found(self, exc: Exception, request: Any, view: Any) -> Classified:
         view_model = self.view_model(view)
@@ -207,30 +264,30 @@ class ExceptionHandler:
             model = _model_of_does_not_exist(type(exc))
             if model is not None and model is not view_model:
                 # A related lookup failed: the URL's id is not the one that was missing.
-                return "not_found", {}, [], {}
+                return Classified("not_found")
         lookup = self.lookup_value(view)
         if view_model is not None and lookup is not None:
-            return "unknown_resource", {"resource": view_model.__name__, "id": lookup}, [], {}
-        return "not_found", {}, [], {}
+            return Classified("unknown_resource", {"resource": view_model.__name__, "id": lookup})
+        return Classified("not_found")
 
     def map_method_not_allowed(self, exc: Exception, request: Any, view: Any) -> Classified:
         method = request.method if request is not None else ""
-        return "method_not_allowed", {"method": method}, [], {}
+        return Classified("method_not_allowed", {"method": method})
 
     def map_not_acceptable(self, exc: Exception, request: Any, view: Any) -> Classified:
-        return "not_acceptable", {}, [], {}
+        return Classified("not_acceptable")
 
     def map_unsupported_media_type(self, exc: Exception, request: Any, view: Any
                                    ) -> Classified:
         media_type = request.META.get("CONTENT_TYPE", "") if request is not None else ""
-        return "unsupported_media_type", {"media_type": media_type}, [], {}
+        return Classified("unsupported_media_type", {"media_type": media_type})
 
     def map_throttled(self, exc: drf_exceptions.Throttled, request: Any, view: Any
                       ) -> Classified:
         headers = {"X-Rate-Limit-Remaining": "0"}
         if exc.wait is not None:
             headers["Retry-After"] = retry_after(exc.wait)
-        return "throttled", {}, [], headers
+        return Classified("throttled", headers=headers)
 
     def map_other_api_exception(self, exc: drf_exceptions.APIException, request: Any,
                                 view: Any) -> Classified:
@@ -248,69 +305,73 @@ class ExceptionHandler:
             details = flatten_errors(exc.detail)
         elif str(exc.detail) != str(exc.default_detail):
             details = [Detail("", str(exc.detail), getattr(exc.detail, "code", None))]
-        return key, {}, details, {}
+        return Classified(key, details=details)
 
     def map_integrity_error(self, exc: IntegrityError, request: Any, view: Any) -> Classified:
         violation = unique_violation(exc, self.view_model(view))
         if violation is None:  # foreign key, NOT NULL, CHECK: a conflict, not a duplicate
-            return "conflict", {}, [], {}
+            return Classified("conflict")
         message = violation.message()
         details = [Detail(field, message, "unique") for field in violation.fields if message]
-        return "duplicate", {}, details, {}
+        return Classified("duplicate", details=details)
 
     def map_protected(self, exc: Exception, request: Any, view: Any) -> Classified:
         # Name what still refers to the resource by model only: the objects may be anyone's.
         objects = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
         names = sorted({str(type(obj)._meta.verbose_name) for obj in objects})
         if not names:
-            return "protected", {}, [], {}
-        return "protected", {}, [Detail("", f"Still referenced by: {', '.join(names)}.")], {}
+            return Classified("protected")
+        return Classified("protected", details=[
+            Detail("", f"Still referenced by: {', '.join(names)}.")])
 
     def map_operational_error(self, exc: OperationalError, request: Any, view: Any
                               ) -> Classified:
-        return "service_unavailable", {}, [], {"Retry-After": "30"}
+        return Classified("service_unavailable", headers={"Retry-After": "30"})
 
     def map_unhandled(self, exc: Exception, request: Any, view: Any) -> Classified:
         # A bug: the body never carries the exception's text, except for a developer (DEBUG).
         details = []
         if settings.DEBUG:
             details = [Detail("", f"{type(exc).__name__}: {exc}", "exception")]
-        return "internal_error", {}, details, {}
+        return Classified("internal_error", details=details)
 
     def map_bad_request(self, exc: Exception, request: Any, view: Any) -> Classified:
-        return "invalid_request", {}, [], {}
+        return Classified("invalid_request")
 
     def map_too_large(self, exc: Exception, request: Any, view: Any) -> Classified:
-        return "request_too_large", {}, [], {}
+        return Classified("request_too_large")
 
-    MAPPERS: dict[type, Callable[..., Classified]] = {
-        APIError: map_api_error,
-        drf_exceptions.ValidationError: map_validation_error,
-        drf_exceptions.ParseError: map_parse_error,
-        drf_exceptions.NotAuthenticated: map_authentication,
-        drf_exceptions.AuthenticationFailed: map_authentication,
-        drf_exceptions.PermissionDenied: map_permission_denied,
-        drf_exceptions.NotFound: map_not_found,
-        drf_exceptions.MethodNotAllowed: map_method_not_allowed,
-        drf_exceptions.NotAcceptable: map_not_acceptable,
-        drf_exceptions.UnsupportedMediaType: map_unsupported_media_type,
-        drf_exceptions.Throttled: map_throttled,
-        drf_exceptions.APIException: map_other_api_exception,
-        Http404: map_not_found,
-        django_exceptions.ObjectDoesNotExist: map_not_found,
-        django_exceptions.PermissionDenied: map_permission_denied,
-        django_exceptions.ValidationError: map_django_validation_error,
-        django_exceptions.RequestDataTooBig: map_too_large,
-        django_exceptions.TooManyFieldsSent: map_too_large,
-        django_exceptions.TooManyFilesSent: map_too_large,
-        django_exceptions.SuspiciousOperation: map_bad_request,
-        django_exceptions.BadRequest: map_bad_request,
-        IntegrityError: map_integrity_error,
-        ProtectedError: map_protected,
-        RestrictedError: map_protected,
-        OperationalError: map_operational_error,
-        InterfaceError: map_operational_error,  # the connection went away
-        Exception: map_unhandled,
+    # Exception class → the name of the method that maps it (the most specific class of an
+    # exception wins). A subclass overrides the method, or extends the dict:
+    # ``MAPPERS = {**ExceptionHandler.MAPPERS, CardDeclined: "map_card_declined"}``.
+    MAPPERS: dict[type, str | Callable[..., Classified]] = {
+        APIError: "map_api_error",
+        drf_exceptions.ValidationError: "map_validation_error",
+        drf_exceptions.ParseError: "map_parse_error",
+        drf_exceptions.NotAuthenticated: "map_authentication",
+        drf_exceptions.AuthenticationFailed: "map_authentication",
+        drf_exceptions.PermissionDenied: "map_permission_denied",
+        drf_exceptions.NotFound: "map_not_found",
+        drf_exceptions.MethodNotAllowed: "map_method_not_allowed",
+        drf_exceptions.NotAcceptable: "map_not_acceptable",
+        drf_exceptions.UnsupportedMediaType: "map_unsupported_media_type",
+        drf_exceptions.Throttled: "map_throttled",
+        drf_exceptions.APIException: "map_other_api_exception",
+        Http404: "map_not_found",
+        django_exceptions.ObjectDoesNotExist: "map_not_found",
+        django_exceptions.PermissionDenied: "map_permission_denied",
+        django_exceptions.ValidationError: "map_django_validation_error",
+        django_exceptions.RequestDataTooBig: "map_too_large",
+        django_exceptions.TooManyFieldsSent: "map_too_large",
+        django_exceptions.TooManyFilesSent: "map_too_large",
+        django_exceptions.SuspiciousOperation: "map_bad_request",
+        django_exceptions.BadRequest: "map_bad_request",
+        IntegrityError: "map_integrity_error",
+        ProtectedError: "map_protected",
+        RestrictedError: "map_protected",
+        OperationalError: "map_operational_error",
+        InterfaceError: "map_operational_error",  # the connection went away
+        Exception: "map_unhandled",
     }
 
     # -- helpers for the mappers ------------------------------------------------------------
@@ -337,7 +398,7 @@ class ExceptionHandler:
     def request_id(self, request: HttpRequest | None) -> str:
         """The caller's ``X-Request-ID`` when it is safe to echo, else a new one."""
         if request is not None:
-            header = "HTTP_" + get_setting("REQUEST_ID_HEADER").upper().replace("-", "_")
+            header = "HTTP_" + api_settings.REQUEST_ID_HEADER.upper().replace("-", "_")
             given = request.META.get(header, "")
             if given and _SAFE_REQUEST_ID.fullmatch(given):
                 return given
@@ -363,7 +424,7 @@ class ExceptionHandler:
         headers["X-Error-Code"] = str(error.entry.error_code)
         headers["X-Error-Key"] = error.entry.key
         if error.request_id:
-            headers[get_setting("REQUEST_ID_HEADER")] = error.request_id
+            headers[api_settings.REQUEST_ID_HEADER] = error.request_id
         return ErrorResponse(None, error.status, error_format.media_type, headers, content)
 
     def log(self, exc: BaseException, error: NormalizedError, request: HttpRequest | None
@@ -394,10 +455,20 @@ def _model_of_does_not_exist(exc_class: type) -> type | None:
 
 _DOES_NOT_EXIST_MODELS: dict[type, type | None] = {}
 
-@cache
+# Bound on the exception classes a handler remembers the mapper of.
+_MAX_RESOLVED = 1024
+
+
+@settings_cached
+def exception_keys() -> dict[type, ExceptionKey]:
+    """``APIERRORS["EXCEPTION_KEYS"]``, imported (broken lines skipped, logged once)."""
+    return configured_exception_keys(api_settings.EXCEPTION_KEYS)
+
+
+@settings_cached
 def get_handler() -> ExceptionHandler:
     """The handler instance; ``APIERRORS["HANDLER_CLASS"]`` may name a subclass."""
-    return import_string(get_setting("HANDLER_CLASS"))()
+    return api_settings.HANDLER_CLASS()
 
 
 def exception_handler(exc: Exception, context: dict[str, Any] | None = None

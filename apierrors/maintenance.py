@@ -11,27 +11,20 @@ switched off: the admin and the published dictionary stay usable. ``APIErrorsMid
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 
 from django.http import HttpRequest
-from django.utils.module_loading import import_string
 
-from .conf import get_setting
-
-
-@cache
-def _import(path: str) -> Callable[[HttpRequest], bool]:
-    return import_string(path)
+from .conf import api_settings
 
 
 def maintenance_switch() -> bool | Callable[[HttpRequest], bool]:
     """The configured switch: a bool, or the callable to ask per request."""
-    value = get_setting("MAINTENANCE")
-    return _import(value) if isinstance(value, str) else bool(value)
+    value = api_settings.MAINTENANCE  # a dotted path comes back imported
+    return value if callable(value) else bool(value)
 
 
 def retry_after_seconds() -> int:
-    return int(get_setting("MAINTENANCE_RETRY_AFTER"))
+    return int(api_settings.MAINTENANCE_RETRY_AFTER)
 
 
 def in_maintenance(request: HttpRequest) -> bool:

@@ -25,7 +25,7 @@ from django.http import HttpRequest, HttpResponseServerError
 from django.http.response import HttpResponseBase
 
 from .atomic import non_atomic, view_facts
-from .conf import get_setting
+from .conf import api_settings
 
 __all__ = ["DURABLE_MESSAGE", "AtomicRequestsMiddleware", "non_atomic"]
 
@@ -469,7 +469,7 @@ _ABSENT: Any = object()
 
 
 def _aliases() -> list[str]:
-    configured = get_setting("ATOMIC_DATABASES")
+    configured = api_settings.ATOMIC_DATABASES
     if configured is None:
         # A read replica declared as such (TEST["MIRROR"], as Django documents) is never
         # written to, so there is nothing to roll back there; wrapped, its open transaction

@@ -54,7 +54,7 @@ from openapi_core.validation.request.exceptions import (
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from .challenge import www_authenticate
-from .conf import get_setting
+from .conf import api_settings
 from .exceptions import APIError
 from .handler import build_error_response
 from .logsafe import log_safe
@@ -169,7 +169,7 @@ def get_openapi(urlconf: str | None = None) -> OpenAPI | None:
 
 
 def load_schema(urlconf: str) -> dict[str, Any]:
-    path = get_setting("OPENAPI_SCHEMA")
+    path = api_settings.OPENAPI_SCHEMA
     if path:
         import yaml
 
@@ -267,7 +267,7 @@ def _reason(cause: BaseException) -> str:
 
 def validation_enabled(view_class: Any) -> bool:
     own = getattr(view_class, "openapi_validation", None)
-    return bool(get_setting("OPENAPI_VALIDATION")) if own is None else bool(own)
+    return bool(api_settings.OPENAPI_VALIDATION) if own is None else bool(own)
 
 
 class OpenAPIValidationMiddleware:

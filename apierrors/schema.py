@@ -42,7 +42,7 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from .catalog import Entry, get_entry
 from .conditional import ConditionalMixin
-from .conf import get_setting
+from .conf import api_settings
 from .formats import ErrorFormat, choose_format, get_format
 from .formats.docplanner import DocplannerFormat
 from .formats.fhir import FhirFormat
@@ -192,7 +192,7 @@ class ErrorResponsesMixin:
         own = getattr(self.view, "openapi_validation", None)  # type: ignore[attr-defined]
         if own is not None:
             return bool(own)
-        return bool(getattr(settings, "APIERRORS", {}).get("OPENAPI_VALIDATION", False))
+        return bool(api_settings.OPENAPI_VALIDATION)
 
     def _needs_authentication(self) -> bool:
         view = self.view  # type: ignore[attr-defined]
@@ -293,7 +293,7 @@ class ErrorResponsesMixin:
             headers["Retry-After"] = {"schema": _SECONDS, "required": True,
                                       "description": "Seconds to wait before retrying."}
         if status >= 500:
-            headers[get_setting("REQUEST_ID_HEADER")] = {
+            headers[api_settings.REQUEST_ID_HEADER] = {
                 "schema": _STRING, "required": True,
                 "description": "The request id, also in the body and the server's log."}
         return {

@@ -27,14 +27,14 @@ from django.urls import Resolver404, resolve
 from django.views import csrf, defaults
 from rest_framework.exceptions import PermissionDenied
 
-from .conf import get_setting
+from .conf import api_settings
 from .exceptions import ServerError
 from .handler import build_error_response
 
 
 def is_api_request(request: HttpRequest) -> bool:
     """Whether ``request`` is under ``APIERRORS["API_PATH_PREFIXES"]`` (answered in the format)."""
-    return request.path.startswith(tuple(get_setting("API_PATH_PREFIXES")))
+    return request.path.startswith(tuple(api_settings.API_PATH_PREFIXES))
 
 
 # How deep the enclosing views are looked for. Each try is a full URL resolution; a hostile

@@ -5,15 +5,13 @@ Choice, most specific first: the view's ``error_format`` attribute, then the req
 ``q`` as RFC 9110 says), then ``APIERRORS["DEFAULT_FORMAT"]``.
 """
 
-from functools import cache, lru_cache
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
-from django.utils.module_loading import import_string
 
 from ..accept import parse_accept, preferred
-from ..conf import get_setting
+from ..conf import api_settings, settings_cached
 from .base import ErrorFormat
 from .docplanner import DocplannerFormat
 from .fhir import FhirFormat
@@ -28,12 +26,12 @@ BUILTIN_FORMATS: dict[str, type[ErrorFormat]] = {
 }
 
 
-@cache
+@settings_cached
 def get_format(name: str) -> ErrorFormat:
     """The format registered under ``name`` (built in, or ``APIERRORS["FORMATS"]``)."""
-    custom = get_setting("FORMATS")
+    custom = api_settings.FORMATS  # name → class (the dotted paths come back imported)
     if name in custom:
-        return import_string(custom[name])()
+        return custom[name]()
     try:
         return BUILTIN_FORMATS[name]()
     except KeyError:
@@ -43,10 +41,10 @@ def get_format(name: str) -> ErrorFormat:
         ) from None
 
 
-@cache
+@settings_cached
 def _formats_by_media_type() -> tuple[tuple[str, str], ...]:
     # Only media types specific to one format select it; application/json would be ambiguous.
-    names = {*BUILTIN_FORMATS, *get_setting("FORMATS")}
+    names = {*BUILTIN_FORMATS, *api_settings.FORMATS}
     pairs = ((get_format(n).media_type, n) for n in sorted(names))
     return tuple((m, n) for m, n in pairs if m != "application/json")
 
@@ -56,19 +54,19 @@ def error_media_types() -> frozenset[str]:
     return frozenset(m for m, _n in _formats_by_media_type())
 
 
-@cache
+@settings_cached
 def _offers() -> tuple[tuple[str, str], ...]:
     """(name, media type) of the formats ``Accept`` may choose, in the server's order of
     preference: the default format, then those with a media type of their own, by name;
     then the other ``application/json`` ones (chosen only when the client refuses the rest)."""
-    default = get_setting("DEFAULT_FORMAT")
-    names = sorted({*BUILTIN_FORMATS, *get_setting("FORMATS")} - {default})
+    default = api_settings.DEFAULT_FORMAT
+    names = sorted({*BUILTIN_FORMATS, *api_settings.FORMATS} - {default})
     specific = [(n, m) for m, n in _formats_by_media_type() if n != default]
     generic = [(n, get_format(n).media_type) for n in names if n not in dict(specific)]
     return ((default, get_format(default).media_type), *specific, *generic)
 
 
-@lru_cache(maxsize=256)
+@settings_cached(maxsize=256)
 def _format_for_accept(accept: str) -> str | None:
     return preferred(parse_accept(accept), _offers())
 
@@ -87,11 +85,11 @@ def choose_format(request: HttpRequest | None, view: Any = None) -> ErrorFormat:
         accept = request.META.get("HTTP_ACCEPT")
         if accept:
             name = format_for_accept(accept)
-    return get_format(name or get_setting("DEFAULT_FORMAT"))
+    return get_format(name or api_settings.DEFAULT_FORMAT)
 
 
 def clear_format_caches(**kwargs: Any) -> None:
-    """Forget resolved formats (connected to ``setting_changed`` for tests)."""
+    """Forget resolved formats (``api_settings.reload()`` does it on ``setting_changed``)."""
     get_format.cache_clear()
     _formats_by_media_type.cache_clear()
     _offers.cache_clear()

@@ -33,7 +33,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apierrors.conf import get_setting
+from apierrors.conf import api_settings
 from apierrors.exceptions import APIError
 from apierrors.handler import exception_handler as our_exception_handler
 
@@ -149,8 +149,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, seconds: float, error_format: str | None, **options: Any
                ) -> None:
         seconds = min(max(seconds, 0.05), 10.0)
-        error_format = error_format or get_setting("DEFAULT_FORMAT")
-        backend = settings.CACHES.get(get_setting("CACHE_ALIAS"), {}).get("BACKEND", "?")
+        error_format = error_format or api_settings.DEFAULT_FORMAT
+        backend = settings.CACHES.get(api_settings.CACHE_ALIAS, {}).get("BACKEND", "?")
         stamp_cache = backend.rsplit(".", 1)[-1]
         if stamp_cache in ("LocMemCache", "DummyCache"):
             stamp_cache += " (process-local: the stamp is not read)"
@@ -162,7 +162,7 @@ class Command(BaseCommand):
             f"{stamp_cache}; drf-standardized-errors "
             f"{'installed' if std_exception_handler else 'not installed'}"
         )
-        caches[get_setting("CACHE_ALIAS")].get("apierrors-bench-warmup")
+        caches[api_settings.CACHE_ALIAS].get("apierrors-bench-warmup")
         rows = []
         for name, exc in [
             ("NotFound", NotFound()),
