@@ -4,6 +4,9 @@
 - The change page shows the response body in all four formats, in every language, rendered by
   the handler itself, and updates it while you type (``<id>/preview/``).
 - Keys declared in code are read-only and those entries cannot be deleted: code raises them.
+- Two admins saving the same ``error_code``, ``key`` or translation language at the same
+  moment: the database refuses the second save, which comes back as the form's error (nothing
+  of it saved), not as a 500.
 - Import/export (CSV, JSON, XLSX, with a dry-run preview) when django-import-export is
   installed (``pip install apierrors[admin]``) and in INSTALLED_APPS; without it, the same
   admin minus the import/export buttons.
@@ -16,30 +19,43 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, router, transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, override
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from .declared import DECLARED
+from .integrity import UniqueViolation, unique_violation
 from .message_template import parse_template
 from .models import ErrorCode, ErrorTranslation
 from .preview import entry_from_instance, entry_from_values, preview
 
 try:  # optional: apierrors[admin]
     from import_export.admin import ImportExportModelAdmin
-    from import_export.formats.base_formats import CSV, JSON, XLSX
+    from import_export.forms import ImportForm
 
-    from .resources import ErrorCodeResource
+    from .resources import (
+        MAX_IMPORT_BYTES,
+        BoundedJSON,
+        ErrorCodeResource,
+        SpreadsheetSafeCSV,
+        SpreadsheetSafeXLSX,
+        TooManyRows,
+    )
 except ImportError:  # pragma: no cover - exercised by the subprocess test
     ImportExportModelAdmin = None
 
 IMPORT_EXPORT = ImportExportModelAdmin is not None and apps.is_installed("import_export")
 _EDITABLE_FIELDS = ("error_code", "status", "title", "message", "fhir_code", "severity")
+# On the request: the unique constraint the database enforced against this POST's first try.
+_CLASH_ATTR = "_apierrors_unique_clash"
 
 
 def _other_languages() -> list[tuple[str, str]]:
@@ -120,6 +136,10 @@ def origin_of(obj: ErrorCode) -> str:
 
 
 class ErrorCodeForm(forms.ModelForm):
+    # Fields whose value the database refused as taken, after this form had validated it
+    # (another admin's save committed in between; see ErrorCodeAdmin.changeform_view).
+    unique_clash: tuple[str, ...] = ()
+
     class Meta:
         model = ErrorCode
         fields = ["key", "error_code", "status", "title", "message", "fhir_code", "severity",
@@ -128,6 +148,17 @@ class ErrorCodeForm(forms.ModelForm):
             "message": forms.Textarea(attrs={"rows": 2, "cols": 80}),
             "description": forms.Textarea(attrs={"rows": 3, "cols": 80}),
         }
+
+    def validate_unique(self) -> None:
+        super().validate_unique()
+        for name in self.unique_clash:
+            if name in self.errors:
+                continue  # the model's own check sees the other entry now, and names it
+            self.add_error(name if name in self.fields else None, ValidationError(
+                _("%(field)s %(value)s was just taken by an entry saved at the same moment. "
+                  "Choose another."),
+                code="unique",
+                params={"field": name, "value": getattr(self.instance, name, "")}))
 
 
 class ErrorTranslationForm(forms.ModelForm):
@@ -143,11 +174,45 @@ class ErrorTranslationForm(forms.ModelForm):
         self.fields["language"].choices = [("", "---------"), *settings.LANGUAGES]
 
 
+class _TranslationClashFormSet:
+    """Mixed into the inline formset when the database refused one of its languages."""
+
+    def clean(self) -> None:
+        super().clean()  # type: ignore[misc]
+        if not any(form.errors for form in self.forms):  # type: ignore[attr-defined]
+            raise ValidationError(gettext(
+                "A translation in one of these languages was saved by someone else at the "
+                "same moment. Reload the page to see it, then edit that one."), code="unique")
+
+
 class ErrorTranslationInline(admin.TabularInline):
     model = ErrorTranslation
     form = ErrorTranslationForm
     extra = 0
     verbose_name_plural = _("translations (blank parts fall back to the text above)")
+
+    def get_formset(self, request: HttpRequest, obj: ErrorCode | None = None,
+                    **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        clash: UniqueViolation | None = getattr(request, _CLASH_ATTR, None)
+        if clash is None or clash.model is not ErrorTranslation:
+            return formset
+        return type(formset.__name__, (_TranslationClashFormSet, formset), {})
+
+
+if IMPORT_EXPORT:
+    class BoundedImportForm(ImportForm):
+        """The import form, refusing a file bigger than any dictionary before reading it."""
+
+        def clean_import_file(self) -> Any:
+            upload = self.cleaned_data["import_file"]
+            if upload is not None and upload.size > MAX_IMPORT_BYTES:
+                raise ValidationError(gettext(
+                    "The file is %(size)d MB; an error dictionary fits in %(max)d MB. Check "
+                    "that this is the right file.") % {
+                        "size": -(-upload.size // (1024 * 1024)),
+                        "max": MAX_IMPORT_BYTES // (1024 * 1024)})
+            return upload
 
 
 _AdminBase: Any = ImportExportModelAdmin if IMPORT_EXPORT else admin.ModelAdmin
@@ -181,8 +246,47 @@ class ErrorCodeAdmin(_AdminBase):
 
     if IMPORT_EXPORT:
         resource_classes = [ErrorCodeResource]
-        import_formats = [CSV, JSON, XLSX]
-        export_formats = [CSV, JSON, XLSX]
+        # Text can't become a spreadsheet formula, and an export imports back exactly.
+        import_formats = [SpreadsheetSafeCSV, BoundedJSON, SpreadsheetSafeXLSX]
+        export_formats = [SpreadsheetSafeCSV, BoundedJSON, SpreadsheetSafeXLSX]
+        import_form_class = BoundedImportForm
+
+        def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
+            # The library names only the exception's class; these two say what to do.
+            if isinstance(e, UnicodeDecodeError):
+                form.add_error("import_file", gettext(
+                    "The file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d (Excel) or "
+                    "with the UTF-8 character set (LibreOffice, Google Sheets) and upload "
+                    "it again."))
+            elif isinstance(e, TooManyRows):
+                form.add_error("import_file", str(e))
+            else:
+                super().add_data_read_fail_error_to_form(form, e)
+
+        @method_decorator(require_POST)
+        def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            """The confirm step, minus its 500s: a second click on "Confirm import" (the
+            file was used up by the first), or a format the form never offered."""
+            if not self.has_import_permission(request):
+                raise PermissionDenied
+            confirm_form = self.create_confirm_form(request)
+            if confirm_form.is_valid():
+                index = confirm_form.cleaned_data["format"]
+                if not (index.isdigit() and int(index) < len(self.get_import_formats())):
+                    return self._import_again(request, gettext(
+                        "That import format is not offered here. Upload the file again."))
+            try:
+                return super().process_import(request, **kwargs)
+            except FileNotFoundError:
+                return self._import_again(request, gettext(
+                    "This import was already confirmed, or its upload has expired. Check "
+                    "the dictionary, and upload the file again if it is still needed."))
+
+        def _import_again(self, request: HttpRequest, message: str) -> HttpResponse:
+            self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_import",
+                current_app=self.admin_site.name))
 
         def has_import_permission(self, request: HttpRequest) -> bool:
             # django-import-export lets any staff user import by default; importing adds and
@@ -191,6 +295,40 @@ class ErrorCodeAdmin(_AdminBase):
 
         def has_export_permission(self, request: HttpRequest) -> bool:
             return self.has_view_or_change_permission(request)
+
+    # -- saving at the same moment as another admin --------------------------------------
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
+                        form_url: str = "", extra_context: dict[str, Any] | None = None
+                        ) -> HttpResponse:
+        """The change form; a save the database refuses as a duplicate becomes form errors.
+
+        The form checks ``error_code`` and ``key`` against the table, but another admin's
+        save can commit between that check and this INSERT. The unique constraint then
+        refuses it: the savepoint drops everything this try wrote (the entry, its
+        translations, the log entry) and the form is shown again with the error.
+        """
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError as exc:
+            clash = unique_violation(exc, ErrorCode)
+            if clash is None or clash.model not in (ErrorCode, ErrorTranslation) \
+                    or hasattr(request, _CLASH_ATTR):
+                raise
+            setattr(request, _CLASH_ATTR, clash)
+        # The second try fails validation (get_form / the inline see the clash): no save.
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request: HttpRequest, obj: ErrorCode | None = None,
+                 change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        clash: UniqueViolation | None = getattr(request, _CLASH_ATTR, None)
+        if clash is None or clash.model is not ErrorCode:
+            return form
+        return type(form.__name__, (form,), {"unique_clash": clash.fields})
 
     # -- changelist ----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .declared import DECLARED
+from .declared import DECLARED, DeclaredError
 from .message_template import parse_template, placeholders
 
 # FHIR R4 IssueType value set (http://hl7.org/fhir/R4/valueset-issue-type.html).
@@ -51,6 +51,27 @@ def check_placeholders(template: str, allowed: list[str], field: str) -> None:
             code="template_unknown_placeholder",
             params={"unknown": _placeholder_list(unknown), "allowed": _placeholder_list(allowed)},
         )})
+
+
+def reserved_by(error_code: int | None, key: str) -> DeclaredError | None:
+    """The entry declared in code whose ``error_code`` this is, if it is not ``key``'s own.
+
+    A declared code stays its entry's even when the entry's row is deleted or edited to
+    another code: code still raises the key, the declaration answers for a missing row with
+    the declared code, and ``sync_error_codes`` writes it back with that code.
+    """
+    for declared in DECLARED.values():  # a few dozen entries, and declare() may add more
+        if declared.error_code == error_code and declared.key != key:
+            return declared
+    return None
+
+
+def _reserved_error(declared: DeclaredError) -> ValidationError:
+    return ValidationError({"error_code": ValidationError(
+        _("error_code %(code)s is reserved for the built-in entry %(owner)s, which code "
+          "declares with it (even while its row is deleted). Choose another code."),
+        code="reserved", params={"code": declared.error_code, "owner": declared.key},
+    )})
 
 
 class ErrorCodeManager(models.Manager):
@@ -108,6 +129,14 @@ class ErrorCode(models.Model):
     def __str__(self) -> str:
         return f"{self.error_code} {self.key}"
 
+    def save(self, *args, **kwargs) -> None:
+        # Also for ORM callers that skip full_clean(): a dictionary lookup, no query.
+        # (Fixtures, loaddata's raw saves, go through save_base and are taken as they are.)
+        owner = reserved_by(self.error_code, self.key)
+        if owner is not None:
+            raise _reserved_error(owner)
+        super().save(*args, **kwargs)
+
     def natural_key(self) -> tuple[str]:
         return (self.key,)
 
@@ -131,6 +160,9 @@ class ErrorCode(models.Model):
                       "code to one error, so every entry needs its own."),
                     code="unique", params={"code": self.error_code, "other": other},
                 )})
+        owner = reserved_by(self.error_code, self.key)
+        if owner is not None:
+            raise _reserved_error(owner)
 
 
 class ErrorTranslationManager(models.Manager):

@@ -4,40 +4,74 @@ Each entry's page is the URL problem+json bodies give as ``type``. Served by
 ``path("errors/", include("apierrors.urls"))``. Internal entries (``is_public=False``) are
 left out everywhere, and their pages are 404s.
 
-The text is in the request's language (``Accept-Language`` through ``LocaleMiddleware``, or
-``?lang=pl`` for a link to send to a partner). Responses carry an ``ETag`` (a hash of the
-body, so it changes exactly when the content does), ``Last-Modified`` (the newest edit) and
-``Cache-Control``, and answer ``If-None-Match`` / ``If-Modified-Since`` with a 304.
-Everything is read from the in-memory catalog, as error responses are.
+The text is in the request's language (``Accept-Language`` or the ``django_language`` cookie
+through ``LocaleMiddleware``, or ``?lang=pl`` for a link to send to a partner). Responses
+carry an ``ETag`` (a hash of the body, so it changes exactly when the content does),
+``Last-Modified`` (the newest edit) and ``Cache-Control``, and answer ``If-None-Match`` /
+``If-Modified-Since`` with a 304. A shared cache may keep a page whose language the URL or
+``Accept-Language`` chose (``Vary`` names both headers that can change it), never one the
+language cookie chose (``private``). Everything is read from the in-memory catalog, as error
+responses are.
+
+Each ``error_code`` is listed once: if rows written around validation gave a code declared
+in code to another entry too, the declared entry (which answers with it) is the one listed.
 """
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
-from django.utils.translation import get_language, gettext, override
+from django.utils.translation import (
+    get_language,
+    get_language_from_path,
+    get_supported_language_variant,
+    gettext,
+    override,
+)
 from django.views.decorators.http import require_safe
 
 from .catalog import Entry, catalog
+from .declared import DECLARED
 from .preview import render_formats
 
 # Short enough that an edit in the admin reaches readers within a minute; the ETag makes
 # revalidation cheap after that.
 CACHE_CONTROL = "public, max-age=60"
+# The language cookie chose the text: one reader's preference, for their browser's cache only.
+PRIVATE_CACHE_CONTROL = "private, max-age=60"
+
+
+def is_published(entry: Entry) -> bool:
+    """Whether ``entry`` may be shown to partners (the dictionary, its pages, the schema)."""
+    return entry.is_public
+
+
+def one_per_code(entries: Iterable[Entry]) -> list[Entry]:
+    """``entries`` by ``error_code``, each code once: its declared owner's if it has one."""
+    def rank(entry: Entry) -> tuple[int, int, str]:
+        declared = DECLARED.get(entry.key)
+        owns = declared is not None and declared.error_code == entry.error_code
+        return (entry.error_code, 0 if owns else 1, entry.key)
+
+    listed: dict[int, Entry] = {}
+    for entry in sorted(entries, key=rank):
+        listed.setdefault(entry.error_code, entry)
+    return list(listed.values())
 
 
 def public_entries(include_internal: bool = False) -> list[Entry]:
     """The dictionary's entries by ``error_code``; internal ones only when asked for."""
-    return sorted((e for e in catalog.entries().values() if include_internal or e.is_public),
-                  key=lambda e: e.error_code)
+    return [e for e in one_per_code(catalog.entries().values())
+            if include_internal or is_published(e)]
 
 
 def template_text(entry: Entry) -> str:
@@ -93,6 +127,44 @@ def requested_language(request: HttpRequest) -> Iterator[str]:
         yield get_language() or settings.LANGUAGE_CODE
 
 
+def _language_from_url(request: HttpRequest) -> bool:
+    """Whether the URL alone fixed the language: ``?lang=``, or LocaleMiddleware's reading
+    of an ``i18n_patterns`` prefix (an unprefixed path there gets LANGUAGE_CODE)."""
+    if request.GET.get("lang", "") in dict(settings.LANGUAGES):
+        return True
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    prefixes_used, prefixed_default = is_language_prefix_patterns_used(urlconf)
+    return prefixes_used and (get_language_from_path(request.path_info) is not None
+                              or not prefixed_default)
+
+
+def _language_from_cookie(request: HttpRequest) -> bool:
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if not cookie:
+        return False
+    try:
+        get_supported_language_variant(cookie)
+    except LookupError:
+        return False  # LocaleMiddleware ignores it too
+    return True
+
+
+def _cache_headers(request: HttpRequest, response: HttpResponse) -> None:
+    """``Cache-Control`` and ``Vary`` for a shared cache (a CDN, a proxy) in front of us.
+
+    A URL that names the language is one page for everybody: ``public``. Otherwise the
+    language came from Accept-Language or the cookie, and the cache must key on both; a
+    response the cookie chose is one reader's preference, and a shared cache keying on the
+    whole Cookie header would keep a copy per visitor: ``private`` keeps it out.
+    """
+    if _language_from_url(request):
+        response["Cache-Control"] = CACHE_CONTROL
+        return
+    response["Cache-Control"] = (PRIVATE_CACHE_CONTROL if _language_from_cookie(request)
+                                 else CACHE_CONTROL)
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
+
+
 def _conditional(request: HttpRequest, build: Callable[[], HttpResponse],
                  modified: datetime | None) -> HttpResponse:
     response = build()
@@ -100,8 +172,7 @@ def _conditional(request: HttpRequest, build: Callable[[], HttpResponse],
     response["ETag"] = etag
     if modified is not None:
         response["Last-Modified"] = http_date(modified.timestamp())
-    response["Cache-Control"] = CACHE_CONTROL
-    patch_vary_headers(response, ["Accept-Language"])
+    _cache_headers(request, response)
     # Django's own precedence: If-None-Match first, If-Modified-Since only without it.
     return get_conditional_response(
         request, etag=etag,
@@ -143,7 +214,7 @@ def dictionary_html(request: HttpRequest) -> HttpResponse:
 @require_safe
 def entry_detail(request: HttpRequest, key: str) -> HttpResponse:
     entry = catalog.entries().get(key)
-    if entry is None or not entry.is_public:
+    if entry is None or not is_published(entry):
         raise Http404(key)
     with requested_language(request) as language:
 

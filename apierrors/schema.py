@@ -15,6 +15,10 @@ dictionary entries the operation can answer with, and adds one response per stat
   own headers (``WWW-Authenticate``, ``Retry-After``, ``X-Rate-Limit-Remaining``, ``X-Request-ID``);
 * ``x-error-codes``: ``[{"key", "error_code", "title"}]``, and the same list in the description.
 
+Only entries the published dictionary lists are named (``apierrors.published``): where a
+status also has an internal one, its enums are left open instead, so the schema neither shows
+the internal entry nor rejects the response that carries it.
+
 Entries a view raises itself (business rules) are listed on the view::
 
     class AppointmentViewSet(...):
@@ -28,6 +32,7 @@ A status the view documents itself (``@extend_schema(responses={409: …})``) is
 from __future__ import annotations
 
 from collections import defaultdict
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +53,7 @@ from .formats.docplanner import DocplannerFormat
 from .formats.fhir import FhirFormat
 from .formats.problem import ProblemFormat
 from .formats.shipstream import ShipStreamFormat
+from .published import public_entries
 from .throttling import RateLimitHeadersMixin
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -254,8 +260,10 @@ class ErrorResponsesMixin:
         for key in self.get_error_keys():
             entry = get_entry(key)
             by_status[entry.status].append(entry)
+        published = {e.key for e in public_entries()}
         for status in sorted(by_status):
-            responses.setdefault(str(status), self.error_response(status, by_status[status]))
+            responses.setdefault(str(status),
+                                 self.error_response(status, by_status[status], published))
         if self._is_conditional_read():
             responses.setdefault("304", {
                 "description": "Not modified: `If-None-Match` named the current `ETag`.",
@@ -263,21 +271,32 @@ class ErrorResponsesMixin:
             })
         return responses
 
-    def error_response(self, status: int, entries: list[Entry]) -> dict[str, Any]:
-        """One OpenAPI response object for the ``entries`` sharing ``status``."""
-        listed = ", ".join(f"`{e.key}` ({e.error_code})" for e in entries)
+    def error_response(self, status: int, entries: list[Entry],
+                       published: set[str] | None = None) -> dict[str, Any]:
+        """One OpenAPI response object for the ``entries`` sharing ``status``.
+
+        ``published``: the keys the published dictionary lists (default: looked up).
+        """
+        if published is None:
+            published = {e.key for e in public_entries()}
+        shown = [e for e in entries if e.key in published]
+        closed = len(shown) == len(entries)  # else an internal entry may answer too
         content = {}
         for error_format in self._error_formats():
             ref = self._format_component(error_format)
-            extra = _constrain(type(error_format), entries)
+            extra = _constrain(type(error_format), entries) if closed else None
             content[error_format.media_type] = {
                 "schema": {"allOf": [ref, extra]} if extra else ref}
+        code_schema: dict[str, Any] = {"type": "integer"}
+        key_schema: dict[str, Any] = {"type": "string"}
+        if closed:
+            code_schema["enum"] = sorted(e.error_code for e in entries)
+            key_schema["enum"] = sorted(e.key for e in entries)
         headers: dict[str, Any] = {
-            "X-Error-Code": {"schema": {"type": "integer",
-                                        "enum": sorted(e.error_code for e in entries)},
-                             "required": True, "description": "The entry's `error_code`."},
-            "X-Error-Key": {"schema": {"type": "string", "enum": sorted(e.key for e in entries)},
-                            "required": True, "description": "The entry's `key`."},
+            "X-Error-Code": {"schema": code_schema, "required": True,
+                             "description": "The entry's `error_code`."},
+            "X-Error-Key": {"schema": key_schema, "required": True,
+                            "description": "The entry's `key`."},
         }
         keys = {e.key for e in entries}
         if status == 401:
@@ -296,12 +315,13 @@ class ErrorResponsesMixin:
             headers[api_settings.REQUEST_ID_HEADER] = {
                 "schema": _STRING, "required": True,
                 "description": "The request id, also in the body and the server's log."}
+        listed = ", ".join(f"`{e.key}` ({e.error_code})" for e in shown)
         return {
-            "description": f"{listed}.",
+            "description": f"{listed or HTTPStatus(status).phrase}.",
             "content": content,
             "headers": headers,
             "x-error-codes": [{"key": e.key, "error_code": e.error_code, "title": e.title}
-                              for e in entries],
+                              for e in shown],
         }
 
     def _error_formats(self) -> list[ErrorFormat]:

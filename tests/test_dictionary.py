@@ -58,7 +58,9 @@ def test_sync_adds_missing_and_keeps_edits(capsys):
 
 def test_sync_skips_a_key_whose_code_is_taken(caplog):
     ErrorCode.objects.filter(key="throttled").delete()
-    ErrorCodeFactory(key="partner_specific", error_code=20)
+    # Saving it is refused (the code is throttled's); rows written around validation remain.
+    ErrorCodeFactory(key="partner_specific", error_code=7020)
+    ErrorCode.objects.filter(key="partner_specific").update(error_code=20)
     call_command("sync_error_codes")
     assert not ErrorCode.objects.filter(key="throttled").exists()
     assert "error_code 20 is used" in caplog.text

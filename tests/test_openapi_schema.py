@@ -121,3 +121,42 @@ def test_codes_come_from_the_dictionary_as_edited(client):
     schema = client.get("/api/schema/?format=json").json()
     documented = responses(schema, "/api/v1/patients/", "post")["409"]
     assert codes(documented) == [("conflict", 13), ("duplicate", 1409)]
+
+
+def test_unpublished_entries_are_not_listed(client):
+    # The published dictionary hides internal entries; the schema, also published, must too.
+    import json
+
+    import jsonschema
+
+    ErrorCode.objects.filter(key="duplicate").update(is_public=False)
+    schema = client.get("/api/schema/?format=json").json()
+    documented = responses(schema, "/api/v1/patients/", "post")["409"]
+    assert codes(documented) == [("conflict", 13)]
+    assert "duplicate" not in documented["description"]
+    assert '"duplicate"' not in json.dumps(documented["headers"])
+    assert 14 not in documented["headers"]["X-Error-Code"]["schema"].get("enum", [])
+    problem = documented["content"]["application/problem+json"]["schema"]
+    assert '"duplicate"' not in json.dumps(problem) and " 14" not in json.dumps(problem)
+    # Still true to what the API answers: the hidden entry's 409 matches what is documented.
+    jsonschema.validate("duplicate", documented["headers"]["X-Error-Key"]["schema"])
+    jsonschema.validate(14, documented["headers"]["X-Error-Code"]["schema"])
+    jsonschema.validate({"type": "about:blank", "title": "Duplicate", "status": 409,
+                         "detail": "x", "error_code": 14, "key": "duplicate", "errors": []},
+                        {**problem, "components": schema["components"]})
+    # A status whose entries are all published keeps its closed list.
+    bad_request = responses(schema, "/api/v1/patients/", "post")["400"]
+    assert bad_request["headers"]["X-Error-Code"]["schema"]["enum"] == [2, 3]
+
+
+def test_schema_lists_what_the_published_dictionary_lists(client):
+    ErrorCode.objects.filter(key__in=["duplicate", "maintenance"]).update(is_public=False)
+    published = {e["key"] for e in client.get("/errors/dictionary.json").json()["errors"]}
+    schema = client.get("/api/schema/?format=json").json()
+    documented = [response for path in schema["paths"].values()
+                  for operation in path.values()
+                  for response in operation.get("responses", {}).values()
+                  if "x-error-codes" in response]
+    listed = {key for response in documented for key, _code in codes(response)}
+    assert listed <= published
+    assert {"duplicate", "maintenance"}.isdisjoint(listed)

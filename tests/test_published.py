@@ -236,9 +236,75 @@ def test_export_markdown_table_to_a_file(tmp_path):
     assert lines[0] == "| error_code | HTTP status | key | message |"
     assert "| 8 | 404 | `unknown_resource` | **Unknown resource**<br>Unknown {resource} " \
         "resource '{id}' |" in lines
-    assert any("**A \\| B**<br>line break &lt;x>" in line for line in lines)
+    assert any("**A \\| B**<br>line break \\<x>" in line for line in lines)
 
 
 def test_export_refuses_unknown_language():
     with pytest.raises(CommandError, match="Unknown language 'de'"):
         export("--language", "de")
+
+
+# -- shared caches and the language cookie ----------------------------------------------------
+
+
+class SharedCache:
+    """A shared HTTP cache (a CDN or a proxy) as RFC 9111 has it, reduced to what matters here:
+    it stores a response unless it is ``private``/``no-store``, and serves it to a later
+    request whose headers named in ``Vary`` are the same."""
+
+    def __init__(self, client) -> None:
+        self.client, self.stored = client, []
+
+    def get(self, url: str, **headers):
+        for stored_url, varied, response in self.stored:
+            if stored_url == url and all(headers.get(h) == v for h, v in varied.items()):
+                return response
+        response = self.client.get(url, **headers)
+        control = response.get("Cache-Control", "")
+        if response.status_code == 200 and "private" not in control \
+                and "no-store" not in control:
+            vary = [v.strip() for v in response.get("Vary", "").split(",") if v.strip()]
+            names = ["HTTP_" + v.upper().replace("-", "_") for v in vary]
+            self.stored.append((url, {n: headers.get(n) for n in names}, response))
+        return response
+
+
+def entry_url() -> str:
+    return reverse("apierrors:entry", kwargs={"key": "unknown_resource"})
+
+
+PAGES = [pytest.param(lambda: JSON_URL, id="json"), pytest.param(lambda: HTML_URL, id="html"),
+         pytest.param(entry_url, id="entry")]
+POLISH_COOKIE = {"HTTP_COOKIE": "django_language=pl"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_shared_cache_never_serves_the_cookies_language_to_others(client, page):
+    cache = SharedCache(client)
+    polish = cache.get(page(), **POLISH_COOKIE)
+    assert "Nieznany zasób" in polish.content.decode()  # the cookie chose Polish
+    assert "Nieznany zasób" not in cache.get(page()).content.decode()
+    assert "Nieznany zasób" not in cache.get(page(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_shared_cache_never_serves_the_default_language_to_the_cookie(client, page):
+    cache = SharedCache(client)
+    assert "Nieznany zasób" not in cache.get(page()).content.decode()
+    assert "Nieznany zasób" in cache.get(page(), **POLISH_COOKIE).content.decode()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_cache_headers_say_what_chose_the_language(client, page):
+    by_cookie = client.get(page(), **POLISH_COOKIE)
+    assert by_cookie["Cache-Control"] == "private, max-age=60"  # one reader's choice
+    assert {"Accept-Language", "Cookie"} <= {v.strip() for v in by_cookie["Vary"].split(",")}
+    by_header = client.get(page(), HTTP_ACCEPT_LANGUAGE="pl")
+    assert by_header["Cache-Control"] == "public, max-age=60"
+    assert {"Accept-Language", "Cookie"} <= {v.strip() for v in by_header["Vary"].split(",")}
+    by_url = client.get(page(), {"lang": "pl"}, **POLISH_COOKIE)  # the link to send
+    assert by_url["Cache-Control"] == "public, max-age=60"
+    assert "Cookie" not in by_url["Vary"]
+    # 304s carry the same caching headers.
+    again = client.get(page(), HTTP_IF_NONE_MATCH=by_cookie["ETag"], **POLISH_COOKIE)
+    assert (again.status_code, again["Cache-Control"]) == (304, "private, max-age=60")

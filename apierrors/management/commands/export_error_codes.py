@@ -3,11 +3,17 @@
 Docplanner asks each integrator to send its ``error_code`` dictionary to their integrations
 support; this writes it as JSON (the published dictionary's shape), CSV or a Markdown table,
 in one language, public entries only unless ``--include-internal``.
+
+The text is the entry's, typed by staff: in CSV a cell that a spreadsheet would run as a
+formula gets OWASP's leading apostrophe (``apierrors.spreadsheet``), and in Markdown every
+character that could start a link, an image, HTML or other markup is backslash-escaped, so a
+viewer shows the text and nothing else.
 """
 
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import override
 
 from ...published import entry_as_dict, public_entries
+from ...spreadsheet import escape_cell
 
 COLUMNS = ["error_code", "status", "key", "title", "message", "description", "fhir_code",
            "severity"]
@@ -30,7 +37,7 @@ def render_export(fmt: str, rows: list[dict[str, Any]], language: str) -> str:
         writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore",
                                 lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: escape_cell(v) for k, v in row.items()} for row in rows)
         return out.getvalue()
     lines = ["| error_code | HTTP status | key | message |", "|---:|---:|---|---|"]
     for row in rows:
@@ -39,10 +46,18 @@ def render_export(fmt: str, rows: list[dict[str, Any]], language: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# CommonMark lets any ASCII punctuation be backslash-escaped and then shows it literally.
+# These can start markup inside a table cell: links and images ([ ] !), raw HTML and
+# autolinks (<), entities (&), code, emphasis and strike-through (` * _ ~), the cell's end (|).
+_MARKUP = re.compile(r"([\\`*_\[\]<!&|~])")
+# GitHub's bare-URL autolinks ("https://...", "www.") key on these.
+_BARE_LINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)")
+
+
 def _md(text: str) -> str:
-    # A pipe or newline would break the table row.
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-            .replace("<", "&lt;"))
+    """``text`` as Markdown that renders as exactly this text, on one table row."""
+    text = _MARKUP.sub(r"\\\1", re.sub(r"[\r\n]", " ", text))
+    return _BARE_LINK.sub(lambda m: "\\" + m.group(0), text)
 
 
 class Command(BaseCommand):
