@@ -36,6 +36,7 @@ from .integrity import UniqueViolation, unique_violation
 from .message_template import parse_template
 from .models import ErrorCode, ErrorTranslation
 from .preview import entry_from_instance, entry_from_values, preview
+from .stats.admin import ErrorStatsAdminMixin
 
 try:  # optional: apierrors[admin]
     from import_export.admin import ImportExportModelAdmin
@@ -219,7 +220,7 @@ _AdminBase: Any = ImportExportModelAdmin if IMPORT_EXPORT else admin.ModelAdmin
 
 
 @admin.register(ErrorCode)
-class ErrorCodeAdmin(_AdminBase):
+class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (stats/admin.py)
     form = ErrorCodeForm
     list_display = ["key", "error_code", "status_badge", "title", "message", "languages",
                     "origin", "is_public"]

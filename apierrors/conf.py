@@ -55,6 +55,13 @@ DEFAULTS: dict[str, Any] = {
     # Bytes: API requests whose Content-Length is larger answer 413, multipart uploads
     # included (whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE leaves out). None: no limit.
     "MAX_BODY_SIZE": None,
+    # Error statistics (apierrors.stats): on, flush interval, caller breakdown, retention,
+    # store ("auto": Redis when CACHE_ALIAS is Redis, else the database).
+    "STATS": True,
+    "STATS_FLUSH_SECONDS": 5,
+    "STATS_CALLERS": True,
+    "STATS_RETENTION_DAYS": 90,
+    "STATS_STORE": "auto",
 }
 
 # Settings given as dotted paths, imported on first access. (EXCEPTION_KEYS is not one of

@@ -42,6 +42,7 @@ from .formats.base import encode_json
 from .integrity import unique_violation
 from .logsafe import log_safe
 from .normalized import Detail, NormalizedError, flatten_errors
+from .stats import record_response
 
 logger = logging.getLogger("apierrors")
 
@@ -122,6 +123,7 @@ class ExceptionHandler:
         if error.status >= 500:
             self.log(exc, error, request)
         error_format = choose_format(request, view)
+        record_response(error, error_format, request)  # error statistics: in memory only
         return self.respond(error, error_format, request)
 
     # -- exception → normalized error -----------------------------------------------------

@@ -216,3 +216,7 @@ class ErrorTranslation(models.Model):
         return (*self.error.natural_key(), self.language)
 
     natural_key.dependencies = ["apierrors.errorcode"]
+
+
+# The error statistics' aggregates (apierrors.stats), registered with this app.
+from .stats.models import ErrorStat, ErrorStatCaller  # noqa: E402, F401
