@@ -294,7 +294,8 @@ def test_the_fixture_is_registered_on_install_and_undone_at_teardown(tmp_path):
     # Unrelated heavy plugins off, to start faster; apierrors' is still found by entry point.
     # The wheel carries apierrors alone: the settings module comes from the repo, as a host's.
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:schemathesis",
          "-p", "no:hypothesispytest", "--ds=testproject.settings", "test_host.py"],
