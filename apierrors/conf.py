@@ -16,6 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "ATOMIC_DATABASES": None,
     # Cache alias holding the dictionary's version stamp.
     "CACHE_ALIAS": "default",
+    # How often each process reads that stamp, at most (seconds): the longest another
+    # process serves an edit's old text after the commit (the editing process: none). 0 reads
+    # it on every error response.
+    "STAMP_CHECK_SECONDS": 0.5,
     # Header a caller may send to name its request; echoed on error responses.
     "REQUEST_ID_HEADER": "X-Request-ID",
     # Paths answered in the API's error format by the non-DRF handlers (handler404 etc.).

@@ -21,7 +21,12 @@ def encode_json(body: Any) -> bytes:
 
 def json_value(value: Any) -> str:
     """One JSON value, for formats that write their JSON directly."""
-    return json_string(value) if type(value) is str else _ENCODER.encode(value)
+    kind = type(value)
+    if kind is str:
+        return json_string(value)
+    if kind is int:  # a status or an error code: its repr is its JSON (bool is not int here)
+        return int.__repr__(value)
+    return _ENCODER.encode(value)
 
 
 class EncodedTexts(dict):
@@ -31,6 +36,14 @@ class EncodedTexts(dict):
     def __missing__(self, message: str) -> str:
         text = self[message] = json_string(message)
         return text
+
+
+class EncodedCodes(dict):
+    """``codes[code]``: a detail's code as JSON (``null`` for None), encoded once per body."""
+
+    def __missing__(self, code: str | None) -> str:
+        encoded = self[code] = "null" if code is None else json_string(code)
+        return encoded
 
 
 class ErrorFormat:
