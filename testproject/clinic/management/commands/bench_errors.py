@@ -173,7 +173,9 @@ def measure(funcs: dict[str, Callable[[], Any]], seconds: float) -> dict[str, fl
         n = 1
         while (elapsed := _batch(func, n)) < 0.01 and n < 1_000_000:
             n *= 4
-        loops[name] = max(1, int(n * 0.005 / max(elapsed, 1e-9)))  # ~5 ms per round
+        # ~5 ms per round, short enough to fall between two disturbances on a busy machine,
+        # and at least 5 calls, so a slow call is measured warm (caches) as in a loop.
+        loops[name] = max(5, int(n * 0.005 / max(elapsed, 1e-9)))
     best = dict.fromkeys(funcs, float("inf"))
     rounds = max(3, int(seconds / 0.005))
     deadline = time.perf_counter() + seconds * len(funcs) * 1.5
@@ -183,6 +185,10 @@ def measure(funcs: dict[str, Callable[[], Any]], seconds: float) -> dict[str, fl
         for _ in range(rounds):
             for name, func in funcs.items():
                 best[name] = min(best[name], _batch(func, loops[name]) / loops[name])
+                # A raised exception's traceback holds a cycle (frames → locals → response):
+                # freed here, between timings, rather than piling up (and slowing the
+                # allocator) until the end.
+                gc.collect(0)
             if time.perf_counter() > deadline:
                 break
     finally:
