@@ -104,10 +104,14 @@ class Entry:
         return title, parsed
 
     def render_message(self, params: Mapping[str, Any] | None = None) -> str:
-        parsed = self.localized()[1]
+        return self.localized_texts(params)[1]
+
+    def localized_texts(self, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
+        """(title, rendered message) in the active language, which is looked up once."""
+        title, parsed = self.localized()
         if len(parsed) == 1 and parsed[0][1] is None:  # no placeholder: the text as it is
-            return parsed[0][0]
-        return render_template(parsed, params or {})
+            return title, parsed[0][0]
+        return title, render_template(parsed, params or {})
 
     @property
     def type_path(self) -> str | None:

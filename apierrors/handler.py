@@ -110,12 +110,14 @@ class ExceptionHandler:
                   ) -> NormalizedError:
         key, params, details, headers = self.classify(exc, request, view)
         entry = get_entry(key)
+        title, message = entry.localized_texts(params)
         error = NormalizedError(
             entry=entry,
-            message=entry.render_message(params),
+            message=message,
             details=details,
             headers=headers,
             instance=request.path if request is not None else None,
+            title=title,
         )
         if entry.status >= 500:
             error.request_id = self.request_id(request)

@@ -43,7 +43,8 @@ def assert_rows(table: str, cases: list[str]) -> None:
         numbers = [float(n) for n in re.findall(r"\d+\.\d+", line[len(case):])]
         ours, drf, ratio = numbers[:3]
         assert ours > 0 and drf > 0
-        assert ratio == pytest.approx(ours / drf, rel=0.02, abs=0.01)  # printed rounded
+        # The median of per-round ratios, near (not equal to) the ratio of the medians.
+        assert ratio == pytest.approx(ours / drf, rel=0.3)
         if case.startswith("view: "):  # the goal column: met, or OVER
             assert re.search(r"(≤1\.\d\d|OVER)", line), line
 

@@ -40,14 +40,6 @@ class EncodedTexts(dict):
         return text
 
 
-class EncodedCodes(dict):
-    """``codes[code]``: a detail's code as JSON (``null`` for None), encoded once per body."""
-
-    def __missing__(self, code: str | None) -> str:
-        encoded = self[code] = "null" if code is None else json_string(code)
-        return encoded
-
-
 # -- a long list whose items fail alike (a list serializer's 1,000 items) ------------------
 # Written with a few C-level string operations over the whole list instead of a Python loop
 # per item; the built-in formats fall back to their loop whenever the conditions don't hold.

@@ -7,7 +7,6 @@ from django.http import HttpRequest
 from ..normalized import NormalizedError
 from .base import (
     LONG_LIST,
-    EncodedTexts,
     ErrorFormat,
     alike,
     json_string,
@@ -69,7 +68,6 @@ class FhirFormat(ErrorFormat):
             summary += f',"diagnostics":{json_value(f"request_id={error.request_id}")}'
         issues = [summary]
         add, codes = issues.append, _DETAIL_CODES_JSON
-        texts = EncodedTexts()
         details = error.details
         try:
             if len(details) >= LONG_LIST and (same := alike(details)) is not None:
@@ -90,7 +88,7 @@ class FhirFormat(ErrorFormat):
             for path, message, code in details:
                 if issue is None or message != last_message or code != last_code:
                     code_json = codes.get(code, default_code) if code else default_code
-                    issue = f'{head}{code_json},"details":{{"text":{texts[message]}}}'
+                    issue = f'{head}{code_json},"details":{{"text":{enc(message)}}}'
                     last_message, last_code = message, code
                 add(f'{issue},"expression":[{enc(path)}]' if path else issue)
         except TypeError:  # a message or path that isn't text: the encoder decides

@@ -9,8 +9,6 @@ from django.http import HttpRequest
 from ..normalized import NormalizedError
 from .base import (
     LONG_LIST,
-    EncodedCodes,
-    EncodedTexts,
     ErrorFormat,
     alike,
     json_string,
@@ -36,7 +34,7 @@ class ProblemFormat(ErrorFormat):
         entry = error.entry
         body: dict[str, Any] = {
             "type": self.type_uri(error, request),
-            "title": entry.localized()[0],
+            "title": entry.localized()[0] if error.title is None else error.title,
             "status": entry.status,
             "detail": error.message,
         }
@@ -58,9 +56,10 @@ class ProblemFormat(ErrorFormat):
         if type(self).render is not ProblemFormat.render:  # a subclass changed the body
             return super().render_json(error, request)
         entry, value = error.entry, json_value
+        title = entry.localized()[0] if error.title is None else error.title
         # The members written directly too: a dict for the encoder costs more than the rest.
-        head = (f'{{"type":{value(self.type_uri(error, request))},'
-                f'"title":{value(entry.localized()[0])},"status":{value(entry.status)},'
+        head = (f'{{"type":{json_string(self.type_uri(error, request))},'
+                f'"title":{value(title)},"status":{value(entry.status)},'
                 f'"detail":{value(error.message)}')
         if error.instance:
             head += f',"instance":{value(error.instance)}'
@@ -68,25 +67,27 @@ class ProblemFormat(ErrorFormat):
         enc, pointer = json_string, json_pointer
         items = []
         add = items.append
-        texts, codes = EncodedTexts(), EncodedCodes()
         details = error.details
         try:
             if len(details) >= LONG_LIST and (same := alike(details)) is not None:
                 # Every item fails alike: one shared tail, each item's pointer spliced in.
-                rest = f',"detail":{texts[same[0]]},"code":{codes[same[1]]}}}'
+                message, code = same
+                code_json = "null" if code is None else enc(code)
+                rest = f',"detail":{enc(message)},"code":{code_json}}}'
                 pointers = spliced_paths(details, f'"{rest},{{"pointer":"#/', pointer=True)
                 if pointers is not None:
                     add('{"pointer":"#/' + pointers + '"' + rest)
                     details = ()
         except (TypeError, AttributeError):  # not text (a number, say): the encoder decides
             return super().render_json(error, request)
-        # Per item as little as can be (the cost at 1,000 items): json_pointer's usual case
-        # inline, and what follows the pointer written once per run of equal message and code.
+        # Per item as little as can be: json_pointer's usual case inline, and what follows
+        # the pointer written once per run of equal message and code.
         last_message = last_code = rest = None
         try:
             for path, message, code in details:
                 if rest is None or message != last_message or code != last_code:
-                    rest = f',"detail":{texts[message]},"code":{codes[code]}}}'
+                    code_json = "null" if code is None else enc(code)
+                    rest = f',"detail":{enc(message)},"code":{code_json}}}'
                     last_message, last_code = message, code
                 if not path or "/" in path or "~" in path:
                     path = pointer(path)
@@ -118,12 +119,8 @@ class ProblemFormat(ErrorFormat):
         distinct set of the headers that decide it: the host check and the URL parsing
         cost more than the rest of the body. None when the host is not allowed."""
         request = getattr(request, "_request", request)  # DRF's Request wraps Django's
-        meta = request.META
         try:
-            key = (request._get_scheme(), meta.get(_secure_proxy_header()),
-                   meta.get("HTTP_X_FORWARDED_HOST"), meta.get("HTTP_HOST"),
-                   meta.get("SERVER_NAME"), meta.get("SERVER_PORT"),
-                   meta.get("HTTP_X_FORWARDED_PORT"))
+            key = (request._get_scheme(), *map(request.META.get, self._origin_headers))
         except Exception:  # a request object that is not Django's: no shortcut
             return None
         origins = self._origins
@@ -138,11 +135,24 @@ class ProblemFormat(ErrorFormat):
             origins[key] = origin
         return origin
 
+    # Per format instance: clear_format_caches() drops both when a setting they depend on
+    # (ALLOWED_HOSTS, USE_X_FORWARDED_HOST, ...) changes (signals.settings_changed).
     @cached_property
     def _origins(self) -> dict[tuple[Any, ...], str]:
-        # Per format instance: clear_format_caches() drops it when a setting it reads
-        # (ALLOWED_HOSTS, USE_X_FORWARDED_HOST, ...) changes.
         return {}
+
+    @cached_property
+    def _origin_headers(self) -> tuple[str, ...]:
+        """The META keys that decide a request's scheme and host, under these settings."""
+        keys = ["HTTP_HOST", "SERVER_NAME", "SERVER_PORT"]
+        if settings.USE_X_FORWARDED_HOST:
+            keys.append("HTTP_X_FORWARDED_HOST")
+        if settings.USE_X_FORWARDED_PORT:
+            keys.append("HTTP_X_FORWARDED_PORT")
+        header = settings.SECURE_PROXY_SSL_HEADER
+        if header:
+            keys.append(str(header[0]))
+        return tuple(keys)
 
 
 _MAX_ORIGINS = 64
@@ -152,8 +162,3 @@ def _joins_plainly(path: str) -> bool:
     """Whether build_absolute_uri() appends ``path`` to the origin as it is (its own test)."""
     return (path[:1] == "/" and path[1:2] != "/" and "/./" not in path
             and "/../" not in path)
-
-
-def _secure_proxy_header() -> str | None:
-    header = settings.SECURE_PROXY_SSL_HEADER
-    return header[0] if header else None
