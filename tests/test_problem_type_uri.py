@@ -10,8 +10,10 @@ import json
 import pytest
 from django.test import Client
 
-from apierrors.catalog import get_entry
+from apierrors.catalog import dictionary_changed, get_entry
 from apierrors.formats import get_format
+from apierrors.formats.problem import ProblemFormat
+from apierrors.models import ErrorCode
 from apierrors.normalized import NormalizedError
 
 pytestmark = [
@@ -63,3 +65,36 @@ def test_proxy_settings_are_obeyed_when_they_change(settings):
     assert problem_type(client, **forwarded) == (
         "https://api.example.com/errors/appointment_unavailable/")
     assert problem_type(client) == "http://testserver/errors/appointment_unavailable/"
+
+
+def problem_body(client: Client, **headers) -> dict:
+    response = client.get("/rt/problem/business/", **headers)
+    assert response.status_code == 422
+    return json.loads(response.content)
+
+
+def test_the_members_written_once_follow_the_language_and_the_entry(
+        client, django_capture_on_commit_callbacks):
+    # type, title, status, error_code and key are written once per entry, title and origin:
+    # another language, or an edit (a new entry), must show at once.
+    assert problem_body(client)["title"] == "Appointment unavailable"
+    assert problem_body(client, HTTP_ACCEPT_LANGUAGE="pl")["title"] == "Termin niedostępny"
+    assert problem_body(client)["title"] == "Appointment unavailable"
+    with django_capture_on_commit_callbacks(execute=True):
+        ErrorCode.objects.filter(key="appointment_unavailable").update(
+            title="Slot taken", error_code=4422)
+        dictionary_changed()
+    body = problem_body(client)
+    assert (body["title"], body["error_code"], body["status"]) == ("Slot taken", 4422, 422)
+
+
+def test_a_subclass_with_its_own_type_uri_is_asked_every_time(rf):
+    class Versioned(ProblemFormat):
+        def type_uri(self, error, request):
+            return f"https://docs.example.com/{request.GET['v']}/{error.entry.key}"
+
+    error = NormalizedError(entry=get_entry("appointment_unavailable"), message="Taken.")
+    problem = Versioned()
+    for version in ("v1", "v2"):
+        body = json.loads(problem.render_json(error, rf.get(f"/api/x/?v={version}")))
+        assert body["type"] == f"https://docs.example.com/{version}/appointment_unavailable"

@@ -55,15 +55,12 @@ class ProblemFormat(ErrorFormat):
         field error instead of a dict for the encoder to walk)."""
         if type(self).render is not ProblemFormat.render:  # a subclass changed the body
             return super().render_json(error, request)
-        entry, value = error.entry, json_value
-        title = entry.localized()[0] if error.title is None else error.title
-        # The members written directly too: a dict for the encoder costs more than the rest.
-        head = (f'{{"type":{json_string(self.type_uri(error, request))},'
-                f'"title":{value(title)},"status":{value(entry.status)},'
-                f'"detail":{value(error.message)}')
+        value = json_value
+        before, after = self._head(error, request)
+        head = before + value(error.message)
         if error.instance:
             head += f',"instance":{value(error.instance)}'
-        head += f',"error_code":{value(entry.error_code)},"key":{value(entry.key)}'
+        head += after
         enc, pointer = json_string, json_pointer
         items = []
         add = items.append
@@ -99,6 +96,27 @@ class ProblemFormat(ErrorFormat):
         tail = f',"request_id":{value(error.request_id)}' if error.request_id else ""
         return (head + ',"errors":[' + ",".join(items) + "]" + tail + "}").encode()
 
+    def _head(self, error: NormalizedError, request: HttpRequest | None) -> tuple[str, str]:
+        """The members around ``detail`` (and ``instance``), as JSON: ``type``, ``title`` and
+        ``status`` before, ``error_code`` and ``key`` after. They depend only on the entry,
+        its title and the request's origin, so they are written once per such triple."""
+        entry = error.entry
+        title = entry.localized()[0] if error.title is None else error.title
+        cacheable = type(self).type_uri is ProblemFormat.type_uri  # else: per request
+        key = (self._origin_key(request) if request is not None else None, entry, title)
+        head = self._heads.get(key) if cacheable else None
+        if head is None:
+            value = json_value
+            head = (f'{{"type":{value(self.type_uri(error, request))},"title":{value(title)},'
+                    f'"status":{value(entry.status)},"detail":',
+                    f',"error_code":{value(entry.error_code)},"key":{value(entry.key)}')
+            heads = self._heads
+            if cacheable and key[0] is not _NO_KEY:
+                if len(heads) >= _MAX_HEADS:  # reloaded entries, hostile Host headers
+                    heads.clear()
+                heads[key] = head
+        return head
+
     def type_uri(self, error: NormalizedError, request: HttpRequest | None) -> str:
         """The entry's page in the published dictionary, or about:blank if not served."""
         path = error.entry.type_path
@@ -118,11 +136,10 @@ class ProblemFormat(ErrorFormat):
         """``scheme://host`` of ``request``, validated as Django does (ALLOWED_HOSTS), once per
         distinct set of the headers that decide it: the host check and the URL parsing
         cost more than the rest of the body. None when the host is not allowed."""
-        request = getattr(request, "_request", request)  # DRF's Request wraps Django's
-        try:
-            key = (request._get_scheme(), *map(request.META.get, self._origin_headers))
-        except Exception:  # a request object that is not Django's: no shortcut
+        key = self._origin_key(request)
+        if key is _NO_KEY:
             return None
+        request = getattr(request, "_request", request)
         origins = self._origins
         origin = origins.get(key)
         if origin is None:
@@ -135,10 +152,22 @@ class ProblemFormat(ErrorFormat):
             origins[key] = origin
         return origin
 
-    # Per format instance: clear_format_caches() drops both when a setting they depend on
+    def _origin_key(self, request: HttpRequest) -> Any:
+        """What decides the request's scheme and host (its headers), as a dict key."""
+        request = getattr(request, "_request", request)  # DRF's Request wraps Django's
+        try:
+            return (request._get_scheme(), *map(request.META.get, self._origin_headers))
+        except Exception:  # a request object that is not Django's: no shortcut
+            return _NO_KEY
+
+    # Per format instance: clear_format_caches() drops them when a setting they depend on
     # (ALLOWED_HOSTS, USE_X_FORWARDED_HOST, ...) changes (signals.settings_changed).
     @cached_property
     def _origins(self) -> dict[tuple[Any, ...], str]:
+        return {}
+
+    @cached_property
+    def _heads(self) -> dict[tuple[Any, ...], tuple[str, str]]:
         return {}
 
     @cached_property
@@ -156,6 +185,8 @@ class ProblemFormat(ErrorFormat):
 
 
 _MAX_ORIGINS = 64
+_MAX_HEADS = 512
+_NO_KEY: Any = object()
 
 
 def _joins_plainly(path: str) -> bool:

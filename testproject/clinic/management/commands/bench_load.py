@@ -227,7 +227,7 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"\nbench_load: gunicorn {workers} sync workers on 127.0.0.1, PostgreSQL + Redis; "
             f"wrk 2 threads, {connections} connections, {seconds:g} s per run, {rounds} "
-            f"round(s); median of the rounds")
+            f"round(s); medians of the rounds (ratios: of the per-round ratios)")
         has_std = "std" in HANDLERS
         header = (f"{'case':<19}{'handler':<11}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}"
                   f"{'p99 ms':>9}{'req/s vs DRF':>14}{'p50 vs DRF':>12}")
@@ -239,13 +239,21 @@ class Command(BaseCommand):
                        for k in ("rps", "p50", "p90", "p99", "socket_errors")}
                 for name in HANDLERS
             }
-            drf = medians["drf"]
+            drf = results[case, "drf"]
             for name in HANDLERS:
                 m = medians[name]
+                # Per round, the handlers ran back to back: the median of those ratios
+                # cancels what disturbed a round (the machine is shared with wrk and the
+                # servers).
+                rps_ratio = statistics.median(r["rps"] / d["rps"]
+                                              for r, d in zip(results[case, name], drf,
+                                                              strict=True))
+                p50_ratio = statistics.median(r["p50"] / d["p50"]
+                                              for r, d in zip(results[case, name], drf,
+                                                              strict=True))
                 label = {"apierrors": "apierrors", "drf": "DRF stock", "std": "drf-std"}[name]
                 out(f"{case:<19}{label:<11}{m['rps']:>9.0f}{m['p50']:>9.2f}{m['p90']:>9.2f}"
-                    f"{m['p99']:>9.2f}{m['rps'] / drf['rps']:>14.2f}"
-                    f"{m['p50'] / drf['p50']:>12.2f}"
+                    f"{m['p99']:>9.2f}{rps_ratio:>14.2f}{p50_ratio:>12.2f}"
                     + (f"   ({m['socket_errors']:.0f} socket errors)"
                        if m["socket_errors"] else ""))
         out("req/s vs DRF = apierrors (or drf-std) requests per second / DRF stock's (higher "
