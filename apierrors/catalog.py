@@ -1,10 +1,19 @@
 """The dictionary at run time: held in memory per process, checked against a cache stamp.
 
 An error response reads the dictionary without touching the database: each process keeps every
-entry in memory and compares its copy's *stamp* with the one in Django's cache (one cache read
-per lookup; none when the cache is process-local, where only this process's own edits, which
-it knows of, can change it). Saving or deleting an entry writes a new stamp when the
-transaction commits (``signals.py``), so every process reloads on its next error response.
+entry in memory and compares its copy's *stamp* with the one in Django's cache. Saving or
+deleting an entry writes a new stamp when the transaction commits (``signals.py``).
+
+How fresh: the process that made an edit drops its copy at once (on commit); every other
+process reads the stamp at most once per ``APIERRORS["STAMP_CHECK_SECONDS"]`` (default 0.5),
+so it serves an edit within that time of the commit, plus one reload. Between two checks an
+error response reads nothing at all (no cache round trip, no query). ``0`` checks on every
+error response. A process-local cache (LocMem, Dummy) is never read: only this process's own
+edits, which it knows of, can change it.
+
+Only committed data is ever kept: a transaction that changed the dictionary and has not
+committed yet (the admin saving, then failing) reads its own edit for its own lookups, but
+that read is never kept as the process's copy, so a rollback leaves nothing behind.
 
 The database may be unusable exactly when an error is being rendered (aborted transaction,
 server down) and so may the cache. A stale copy is then reloaded on a second connection if the
@@ -14,6 +23,7 @@ copy was loaded, the entries declared in code. Each kind of failure is logged on
 
 import itertools
 import logging
+import os
 import threading
 import time
 import uuid
@@ -31,7 +41,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext, override
 
-from .conf import api_settings
+from .conf import DEFAULTS, api_settings
 from .declared import DECLARED, FALLBACK_KEY, DeclaredError
 from .message_template import ParsedTemplate, parse_template, render_template
 
@@ -94,10 +104,14 @@ class Entry:
         return title, parsed
 
     def render_message(self, params: Mapping[str, Any] | None = None) -> str:
-        parsed = self.localized()[1]
+        return self.localized_texts(params)[1]
+
+    def localized_texts(self, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
+        """(title, rendered message) in the active language, which is looked up once."""
+        title, parsed = self.localized()
         if len(parsed) == 1 and parsed[0][1] is None:  # no placeholder: the text as it is
-            return parsed[0][0]
-        return render_template(parsed, params or {})
+            return title, parsed[0][0]
+        return title, render_template(parsed, params or {})
 
     @property
     def type_path(self) -> str | None:
@@ -179,14 +193,31 @@ def load_entries(using: str | None = None) -> dict[str, Entry]:
     READ), a short-lived second connection reads the committed dictionary instead, so an
     edit made elsewhere is still seen.
     """
+    return read_dictionary(using)[0]
+
+
+def read_dictionary(using: str | None = None) -> tuple[dict[str, Entry], bool]:
+    """``load_entries``, and whether what it read is committed: False when the current
+    transaction has changed the dictionary and not committed yet (its own edits are in it)."""
     from .models import ErrorCode
 
     # The primary: a replica may not have the edit whose stamp we are about to adopt yet.
     using = using or router.db_for_write(ErrorCode)
     connection = connections[using]
     if transaction_unusable(connection) or _snapshot_may_be_old(connection):
-        return _load_on_side_connection(using)
-    return _load(using)
+        return _load_on_side_connection(using), True
+    committed = not uncommitted_changes(connection)
+    return _load(using), committed
+
+
+def uncommitted_changes(connection: BaseDatabaseWrapper) -> tuple["_Publication", ...]:
+    """The dictionary changes the open transaction on ``connection`` has made and not yet
+    committed (their publications, waiting in its on_commit list); () outside a transaction.
+    Writes that send no signal are seen once ``dictionary_changed()`` was called."""
+    if not connection.in_atomic_block:
+        return ()
+    return tuple(pending[1] for pending in connection.run_on_commit
+                 if isinstance(pending[1], _Publication) and not pending[1].done)
 
 
 def transaction_unusable(connection: BaseDatabaseWrapper) -> bool:
@@ -249,9 +280,10 @@ def _load(using: str) -> dict[str, Entry]:
 class Catalog:
     """The process's copy of the dictionary.
 
-    A lookup reads the cache stamp (no query) and reloads only when it differs from the stamp
-    the copy was loaded under, or when this process changed the dictionary itself. The stamp
-    is read *before* the rows, so an edit committed during a load is caught by the next lookup.
+    A lookup reads the cache stamp (no query), at most once per ``STAMP_CHECK_SECONDS``, and
+    reloads only when it differs from the stamp the copy was loaded under, or when this
+    process changed the dictionary itself. The stamp is read *before* the rows, so an edit
+    committed during a load is caught by the next check.
     """
 
     # After a failure, use the copy at hand for this long instead of retrying on every error
@@ -273,8 +305,7 @@ class Catalog:
 
     def get(self, key: str) -> Entry:
         """The entry for ``key``; an unknown key gives the internal-error entry (and a log)."""
-        self.refresh_if_stale()
-        entry = self._entries.get(key)
+        entry = self._current().get(key)
         if self._overrides:  # falsy outside tests: the only cost on the hot path
             return self._overridden(key, entry)
         if entry is None:
@@ -282,9 +313,9 @@ class Catalog:
         return entry
 
     def entries(self) -> dict[str, Entry]:
-        self.refresh_if_stale()
-        merged = {k: self._declared_entry(k) for k in DECLARED if k not in self._entries}
-        merged.update(self._entries)
+        current = self._current()
+        merged = {k: self._declared_entry(k) for k in DECLARED if k not in current}
+        merged.update(current)
         overrides = self._overrides
         for key in overrides:
             merged[key] = self._overridden(key, merged.get(key), overrides)
@@ -292,8 +323,7 @@ class Catalog:
 
     def base_entry(self, key: str) -> Entry | None:
         """The entry for ``key`` without test overrides; None if neither loaded nor declared."""
-        self.refresh_if_stale()
-        entry = self._entries.get(key)
+        entry = self._current().get(key)
         if entry is None and key in DECLARED:
             entry = self._declared_entry(key)
         return entry
@@ -343,12 +373,73 @@ class Catalog:
     # -- freshness -------------------------------------------------------------------------
 
     def refresh_if_stale(self) -> None:
+        self._current()
+
+    def _current(self) -> Mapping[str, Entry]:
+        """The entries to answer from: the copy, checked against the stamp if it is time."""
+        # The hot path of every error response: one clock read, no cache round trip. The
+        # window belongs to one generation, so this process's own edit ends it at once.
+        generation, until = self._fresh
+        if generation == self._generation and time.monotonic() < until:
+            return self._entries
+        return self._check()
+
+    def _check(self) -> Mapping[str, Entry]:
         stamp = self._read_stamp()
-        if self._is_current(stamp):
-            return
-        with self._lock:
-            if not self._is_current(stamp):  # another thread may have reloaded meanwhile
-                self._reload(stamp)
+        generation = self._generation  # after the read, which moves it when the cache is back
+        current = self._is_current(stamp)
+        if not current:
+            own = self._own_uncommitted_copy()
+            if own is not None:
+                return own
+            with self._lock:
+                current = self._is_current(stamp)  # another thread may have reloaded meanwhile
+                if not current:
+                    own = self._reload(stamp)
+                    if own is not None:
+                        return own
+                    # Loaded now (under the stamp read, or the one it had to publish)?
+                    current = self._loaded and self._loaded_generation == generation
+        # Current, or the database failed and is retried later anyway: no check until then.
+        if current or self._failed_state is not None:
+            self._fresh = (generation, time.monotonic() + self._check_seconds())
+        return self._entries
+
+    def _check_seconds(self) -> float:
+        seconds = self._check_interval
+        if seconds is None:
+            setting = api_settings.STAMP_CHECK_SECONDS
+            try:
+                seconds = max(0.0, float(setting))
+            except (TypeError, ValueError):
+                seconds = float(DEFAULTS["STAMP_CHECK_SECONDS"])
+                self._warn_once("setting", "APIERRORS['STAMP_CHECK_SECONDS'] is %r, not a "
+                                "number of seconds; using %s.", setting, seconds)
+            self._check_interval = seconds
+        return seconds
+
+    def _own_uncommitted_copy(self) -> Mapping[str, Entry] | None:
+        """What this thread's transaction read after changing the dictionary, while that
+        transaction is still open and has changed nothing more (see ``_hold_uncommitted``)."""
+        held = getattr(self._own, "held", None)
+        if held is None:
+            return None
+        connection, pending, generation, entries = held
+        if (generation == self._generation and connections[connection.alias] is connection
+                and uncommitted_changes(connection) == pending):
+            return entries
+        self._own.held = None  # committed (a new generation) or rolled back (no longer pending)
+        return None
+
+    def _hold_uncommitted(self, entries: dict[str, Entry]) -> None:
+        # Read inside a transaction that changed the dictionary: its own lookups see its
+        # edit (as its own queries do), but no other thread, and no later transaction, may:
+        # it can still roll back. Held per thread and checked against the transaction.
+        from .models import ErrorCode
+
+        connection = connections[router.db_for_write(ErrorCode)]
+        self._own.held = (connection, uncommitted_changes(connection), self._generation,
+                          entries)
 
     def _is_current(self, stamp: "str | _Unknown | None") -> bool:
         if not self._loaded or self._loaded_generation != self._generation:
@@ -356,24 +447,26 @@ class Catalog:
         # An unreadable stamp keeps the copy: better possibly stale than a query per error.
         return stamp is _UNKNOWN or stamp == self._stamp
 
-    def _reload(self, stamp: "str | _Unknown | None") -> None:
+    def _reload(self, stamp: "str | _Unknown | None") -> Mapping[str, Entry] | None:
+        """Load the copy; returns entries only when they are this transaction's uncommitted
+        view, which is not kept as the copy."""
         state = (stamp, self._generation)
         if state == self._failed_state and time.monotonic() < self._db_retry_at:
-            return  # the database failed moments ago and nothing has changed since
+            return None  # the database failed moments ago and nothing has changed since
         if stamp is None:
             # Publish a stamp before reading, so an edit committing after the read replaces it.
             # A cache that keeps nothing (DummyCache) gives None again: the copy then stays
             # until this process itself changes the dictionary.
             stamp = self._create_stamp()
         try:
-            entries = load_entries()
+            entries, committed = read_dictionary()
         except DatabaseError as exc:
             self._failed_state = (stamp, state[1])  # the stamp as the next lookup will read it
             self._db_retry_at = time.monotonic() + self.db_retry_interval
             self._warn_once("database", "Error dictionary not readable from the database "
                             "(%s); using the %s copy.", exc,
                             "last known" if self._loaded else "code-declared")
-            return
+            return None
         except Exception as exc:
             # Not an outage: a test runner's guard (pytest-django's RuntimeError, Django's
             # DatabaseOperationForbidden) in a host's test that may make no query, or a bug
@@ -381,11 +474,15 @@ class Catalog:
             # lookup tries again (a guard answers at once, unlike a server that is down).
             logger.debug("Error dictionary not loaded (%r); using the %s copy.", exc,
                          "last known" if self._loaded else "code-declared")
-            return
+            return None
+        if not committed:
+            self._hold_uncommitted(entries)
+            return entries
         self._warned.discard("database")
         self._failed_state = None
         self._entries, self._declared = entries, {}
         self._stamp, self._loaded_generation, self._loaded = stamp, state[1], True
+        return None
 
     def _read_stamp(self) -> "str | _Unknown | None":
         if self._cache_retry_at and time.monotonic() < self._cache_retry_at:
@@ -451,6 +548,18 @@ class Catalog:
         self._unpublished = False
         self._warned: set[str] = set()
         self._local = threading.local()
+        self._own = threading.local()  # a transaction's uncommitted view, per thread
+        # (generation, monotonic deadline): no stamp check before it, for that generation.
+        self._fresh: tuple[int, float] = (0, 0.0)
+        self._check_interval: float | None = None
+
+    def _after_fork(self) -> None:
+        # gunicorn --preload forks after the app (maybe the copy) was loaded: a lock held by
+        # another thread, or a cache client, must not be shared; check the stamp at once.
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._own = threading.local()
+        self._fresh = (0, 0.0)
 
     def invalidate(self) -> None:
         """Make every process reload on its next lookup (call after a committed edit).
@@ -512,6 +621,8 @@ class _Unknown:
 _UNKNOWN: Any = _Unknown()
 
 catalog = Catalog()
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=catalog._after_fork)
 
 
 class _Publication:

@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "ATOMIC_DATABASES": None,
     # Cache alias holding the dictionary's version stamp.
     "CACHE_ALIAS": "default",
+    # How often each process reads that stamp, at most (seconds): the longest another
+    # process serves an edit's old text after the commit (the editing process: none). 0 reads
+    # it on every error response.
+    "STAMP_CHECK_SECONDS": 0.5,
     # Header a caller may send to name its request; echoed on error responses.
     "REQUEST_ID_HEADER": "X-Request-ID",
     # Paths answered in the API's error format by the non-DRF handlers (handler404 etc.).
@@ -156,11 +160,3 @@ def reload_api_settings(*, setting: str, **kwargs: Any) -> None:
 
 
 setting_changed.connect(reload_api_settings, dispatch_uid="apierrors-api-settings")
-
-
-def get_setting(name: str) -> Any:
-    """``settings.APIERRORS[name]`` as configured, or its default (dotted paths stay strings).
-
-    Kept for code written against it; ``api_settings.NAME`` is the resolved value.
-    """
-    return api_settings.raw(name)

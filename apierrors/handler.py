@@ -135,13 +135,15 @@ class ExceptionHandler:
         headers = dict(headers) if headers else {}  # the response's own: added to below
         status = self.own_status(exc)
         if status is not None and status != entry.status:
-            entry = dataclasses.replace(entry, status=status)  # a copy: the catalog's stays
+            entry = _with_status(entry, status)
+        title, message = entry.localized_texts(params)
         error = NormalizedError(
             entry=entry,
-            message=entry.render_message(params),
+            message=message,
             details=details if details.__class__ is list else list(details),
             headers=headers,
             instance=request.path if request is not None else None,
+            title=title,
         )
         if entry.status >= 500:
             error.request_id = self.request_id(request)
@@ -459,6 +461,22 @@ _DOES_NOT_EXIST_MODELS: dict[type, type | None] = {}
 
 # Bound on the exception classes a handler remembers the mapper of.
 _MAX_RESOLVED = 1024
+
+# (entry, status) -> the entry's copy with that status: one per pair, so the formats' caches
+# keyed by entry stay warm. Catalog reloads make new entries; the bound drops the old ones.
+_STATUS_COPIES: dict[tuple[Any, int], Any] = {}
+
+
+def _with_status(entry: Any, status: int) -> Any:
+    """The entry with another status (a third party's 502): a copy, the catalog's stays."""
+    key = (entry, status)
+    copy = _STATUS_COPIES.get(key)
+    if copy is None:
+        if len(_STATUS_COPIES) >= _MAX_RESOLVED:
+            _STATUS_COPIES.clear()
+        # A fresh per-language cache: the original's is shared by dataclasses.replace.
+        copy = _STATUS_COPIES[key] = dataclasses.replace(entry, status=status, _localized={})
+    return copy
 
 
 @settings_cached

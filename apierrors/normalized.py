@@ -29,6 +29,9 @@ class NormalizedError:
     request_id: str | None = None
     # The request path (RFC 9457 "instance").
     instance: str | None = None
+    # The entry's title in the response's language, if the handler looked it up already
+    # (with the message: one language lookup); formats fall back to entry.localized().
+    title: str | None = None
 
     @property
     def status(self) -> int:

@@ -28,6 +28,11 @@ def sync_after_migrate(using: str, **kwargs: Any) -> None:
         sync_declared_codes(using)
 
 
+# What decides a request's scheme and host, which the problem format caches per origin.
+_ORIGIN_SETTINGS = frozenset({"ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST",
+                              "USE_X_FORWARDED_PORT", "SECURE_PROXY_SSL_HEADER"})
+
+
 def settings_changed(setting: str, **kwargs: Any) -> None:
     """Tests override APIERRORS and CACHES: the dictionary's copy and its cache go with them.
 
@@ -36,3 +41,7 @@ def settings_changed(setting: str, **kwargs: Any) -> None:
     """
     if setting in ("APIERRORS", "CACHES"):
         catalog.reset()
+    elif setting in _ORIGIN_SETTINGS:
+        from .formats import clear_format_caches
+
+        clear_format_caches()

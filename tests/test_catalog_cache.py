@@ -124,10 +124,14 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    # Bytes sent to Redis, so a test can count the commands (RESP: b"$3\r\nGET").
+    sent = b""
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                if sink.getpeername()[1] == self.target[1]:
+                    self.sent += data
                 sink.sendall(data)
         except OSError:
             pass
@@ -162,12 +166,14 @@ def test_redis_going_down_and_coming_back(client, settings, caplog, monkeypatch,
                                           django_assert_num_queries,
                                           django_capture_on_commit_callbacks):
     use_stamp_cache(settings, f"redis://127.0.0.1:{redis_proxy.port}/3")
+    # Read the stamp and retry Redis on every lookup (no check interval, no back-off), so it
+    # is seen going and coming back at once; still one warning.
+    settings.APIERRORS = {**settings.APIERRORS, "STAMP_CHECK_SECONDS": 0}
     caches["stamp"].clear()
     assert detail(client) == BOOKED
     stamp_before = caches["stamp"].get(STAMP_KEY)
     assert stamp_before is not None
 
-    # Retry Redis on every lookup (no back-off), so it is seen back at once; still one warning.
     monkeypatch.setattr(catalog, "cache_retry_interval", 0)
     redis_proxy.stop()
     with caplog.at_level(logging.WARNING, logger="apierrors.catalog"):
@@ -187,3 +193,22 @@ def test_redis_going_down_and_coming_back(client, settings, caplog, monkeypatch,
     assert len([w for w in warnings if "not readable from the cache" in w]) == 1, warnings
     with django_assert_num_queries(0):
         assert detail(client) == "Edited during the outage."
+
+
+@pytest.mark.redis
+def test_between_two_checks_an_error_response_reads_nothing_from_redis(
+        client, settings, redis_proxy, django_assert_num_queries,
+        django_capture_on_commit_callbacks):
+    use_stamp_cache(settings, f"redis://127.0.0.1:{redis_proxy.port}/3")
+    settings.APIERRORS = {**settings.APIERRORS, "STAMP_CHECK_SECONDS": 60}
+    caches["stamp"].clear()
+    assert detail(client) == BOOKED  # a new process: reads the stamp, then the database
+    redis_proxy.sent = b""
+    with django_assert_num_queries(0):
+        for _ in range(20):
+            assert detail(client) == BOOKED
+    assert redis_proxy.sent.count(b"GET") == 0
+    # This process's own edit ends the interval at once: it is served on the next response.
+    with django_capture_on_commit_callbacks(execute=True):
+        edit("Edited in this process.")
+    assert detail(client) == "Edited in this process."

@@ -45,6 +45,42 @@ def test_written_json_is_the_rendered_body(name, error, with_request):
     assert json.loads(written) == error_format.render(error, request)
 
 
+# Long lists whose items fail alike take a shortcut (every path encoded at once). Paths that
+# would make it ambiguous (a backslash, even one spelling "\u001f"; the separator \x1f; "/",
+# "~" for a pointer; an empty path) must come out exactly as the loop writes them.
+plain_paths = st.one_of(
+    st.from_regex(r"items\.[0-9]{1,4}\.(sku|quantity)", fullmatch=True),
+    st.text(alphabet=st.sampled_from(["a", ".", "é", "0", '"', "\n", "\u2028"]),
+            min_size=1, max_size=6))
+tricky_paths = st.sampled_from(
+    ["", "\\u001f", "a\\u001fb", "\\", "a\x1fb", "\x1f", "a/b", "a~b", "~0", "a.b/c"])
+
+
+@st.composite
+def long_lists(draw):
+    size = draw(st.integers(16, 40))
+    paths = draw(st.lists(plain_paths, min_size=size, max_size=size))
+    if draw(st.booleans()):  # one path that the shortcut must not get wrong
+        paths[draw(st.integers(0, size - 1))] = draw(tricky_paths)
+    message, code = draw(texts), draw(codes)
+    alike = [Detail(path, message, code) for path in paths]
+    if draw(st.integers(0, 3)) == 0:  # one item that fails otherwise
+        at = draw(st.integers(0, size - 1))
+        alike[at] = Detail(paths[at], draw(texts), draw(codes))
+    return alike
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_FORMATS))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(details=long_lists())
+def test_written_json_of_a_long_list_is_the_rendered_body(name, details):
+    entry = Entry("invalid_request", 2, 400, "Invalid", "Invalid request.", "invalid")
+    error = NormalizedError(entry=entry, message="Invalid request.", details=details)
+    error_format = BUILTIN_FORMATS[name]()
+    written = error_format.render_json(error, None)
+    assert written == encode_json(error_format.render(error, None))
+
+
 def test_a_subclass_that_changes_the_body_is_encoded_from_its_render(settings):
     class TaggedFhir(FhirFormat):
         def render(self, error, request):

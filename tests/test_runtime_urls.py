@@ -116,7 +116,9 @@ def in_transaction(view):
 def shared_stamp_cache(settings, tmp_path) -> BaseCache:
     """The cache holding the stamp, shared between processes as in production: the run's
     Redis, or files for the SQLite run (whose local-memory cache no other process could
-    publish to, so the catalog doesn't even read it)."""
+    publish to, so the catalog doesn't even read it). Read on every error response
+    (STAMP_CHECK_SECONDS 0), so that the test can play the other process, publishing."""
+    settings.APIERRORS = {**settings.APIERRORS, "STAMP_CHECK_SECONDS": 0}
     if settings.CACHES["default"]["BACKEND"].endswith((".LocMemCache", ".DummyCache")):
         settings.CACHES = {**settings.CACHES, "stamp": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

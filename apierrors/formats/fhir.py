@@ -5,7 +5,14 @@ from typing import Any
 from django.http import HttpRequest
 
 from ..normalized import NormalizedError
-from .base import EncodedTexts, ErrorFormat, json_string, json_value
+from .base import (
+    LONG_LIST,
+    ErrorFormat,
+    alike,
+    json_string,
+    json_value,
+    spliced_paths,
+)
 
 # Field-level DRF/Django codes with a more precise FHIR IssueType than the entry's own.
 _DETAIL_CODES = {
@@ -61,16 +68,29 @@ class FhirFormat(ErrorFormat):
             summary += f',"diagnostics":{json_value(f"request_id={error.request_id}")}'
         issues = [summary]
         add, codes = issues.append, _DETAIL_CODES_JSON
-        texts = EncodedTexts()
+        details = error.details
         try:
-            for path, message, code in error.details:
-                text = texts[message]
+            if len(details) >= LONG_LIST and (same := alike(details)) is not None:
+                # Every item fails alike: one shared issue, each item's path spliced in.
+                message, code = same
                 code_json = codes.get(code, default_code) if code else default_code
-                if path:
-                    add(f'{head}{code_json},"details":{{"text":{text}}},'
-                        f'"expression":[{enc(path)}]')
-                else:
-                    add(f'{head}{code_json},"details":{{"text":{text}}}')
+                issue = f'{head}{code_json},"details":{{"text":{enc(message)}}},"expression":["'
+                paths = spliced_paths(details, '"]},{' + issue)
+                if paths is not None:
+                    add(issue + paths + '"]')
+                    details = ()
+        except TypeError:  # a message or path that isn't text: the encoder decides
+            return super().render_json(error, request)
+        # A list's items usually repeat one message and code: the issue up to its expression
+        # is written once per run of equal ones (no hashing), then only the path per item.
+        last_message = last_code = issue = None
+        try:
+            for path, message, code in details:
+                if issue is None or message != last_message or code != last_code:
+                    code_json = codes.get(code, default_code) if code else default_code
+                    issue = f'{head}{code_json},"details":{{"text":{enc(message)}}}'
+                    last_message, last_code = message, code
+                add(f'{issue},"expression":[{enc(path)}]' if path else issue)
         except TypeError:  # a message or path that isn't text: the encoder decides
             return super().render_json(error, request)
         return ('{"resourceType":"OperationOutcome","issue":[{' + "},{".join(issues)

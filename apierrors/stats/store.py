@@ -29,7 +29,7 @@ from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Sum
 
-from ..conf import get_setting
+from ..conf import api_settings
 from .conf import StatsConfig
 from .counter import Callers, Counts
 
@@ -358,7 +358,7 @@ def is_redis(cache: Any) -> bool:
 
 def get_store(config: StatsConfig) -> RedisStore | DatabaseStore:
     """The store every process shares, as ``STATS_STORE`` says (``auto`` by default)."""
-    alias = get_setting("CACHE_ALIAS")
+    alias = api_settings.CACHE_ALIAS
     cache = caches[alias]
     if config.store == "redis" or (config.store == "auto" and is_redis(cache)):
         if not is_redis(cache):

@@ -1,0 +1,1 @@
+"""The load benchmark's server side (``manage.py bench_load``): settings and views for gunicorn."""
