@@ -20,6 +20,7 @@ This module is the demo project's, not the app's: the installed package carries 
 """
 
 import contextlib
+import dataclasses
 import gc
 import os
 import platform
@@ -52,6 +53,7 @@ from apierrors.catalog import catalog
 from apierrors.conf import api_settings
 from apierrors.exceptions import APIError
 from apierrors.handler import exception_handler as our_exception_handler
+from apierrors.stats.counter import counter
 
 try:  # optional, for comparison only: never a dependency
     from drf_standardized_errors.handler import exception_handler as std_exception_handler
@@ -157,6 +159,25 @@ urlpatterns = [path(f"bench/{name}/<str:kind>/", request_view(name), kwargs={"ha
 
 
 # -- timing --------------------------------------------------------------------------------
+
+
+def stats_on_and_off(func: Callable[[], Any]) -> dict[str, Callable[[], Any]]:
+    """``func`` with statistics on (the in-memory increment, and outside a test run the
+    flusher thread writing every STATS_FLUSH_SECONDS) and off: the switch is set before
+    each call, so both are timed interleaved in one run."""
+    config = counter.config or counter.configure()
+    on, off = dataclasses.replace(config, enabled=True), dataclasses.replace(config,
+                                                                             enabled=False)
+
+    def with_stats() -> Any:
+        counter.config = on
+        return func()
+
+    def without_stats() -> Any:
+        counter.config = off
+        return func()
+
+    return {"on": with_stats, "off": without_stats}
 
 
 def _batch(func: Callable[[], Any], loops: int) -> float:
@@ -304,6 +325,7 @@ class Command(BaseCommand):
                 with contextlib.suppress(Exception):  # connect now, not in the first round
                     caches[BENCH_CACHE].get("apierrors-bench-warmup", None)
                 self.print_table(self.run_setup(error_format, seconds, no_requests))
+                self.print_stats_cost(error_format, seconds)
 
     def run_setup(self, error_format: str, seconds: float, no_requests: bool
                   ) -> list[tuple[str, dict[str, float]]]:
@@ -323,6 +345,21 @@ class Command(BaseCommand):
                     rows.append((name, summarize(measure(self.request_calls(kind),
                                                          3 * seconds))))
         return rows
+
+    def print_stats_cost(self, error_format: str, seconds: float) -> None:
+        """The same whole view call with error statistics on and off, interleaved."""
+        self.stdout.write(f"{'statistics (same view call)':<38}{'on µs':>13}{'off µs':>10}"
+                          f"{'on/off':>7}")
+        try:
+            for name, exc in cases()[:2]:
+                ours = self.view_calls(exc, error_format)["apierrors"]
+                samples = measure(stats_on_and_off(ours), seconds)
+                ratio = statistics.median(
+                    on / off for on, off in zip(samples["on"], samples["off"], strict=True))
+                self.stdout.write(f"{'view: ' + name:<38}{statistics.median(samples['on']):>13.1f}"
+                                  f"{statistics.median(samples['off']):>10.1f}{ratio:>7.2f}")
+        finally:
+            counter.config = None  # back to the project's own STATS
 
     def view_calls(self, exc: Exception, error_format: str) -> dict[str, Callable[[], Any]]:
         environ = APIRequestFactory().get("/api/v1/bench/").environ
