@@ -5,9 +5,11 @@ or through requests/httpx against a live server.
 """
 
 import asyncio
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import httpx
 import pytest
@@ -290,10 +292,14 @@ def test_the_fixture_is_registered_on_install_and_undone_at_teardown(tmp_path):
             assert get_entry("throttled").status == 429
     """))
     # Unrelated heavy plugins off, to start faster; apierrors' is still found by entry point.
+    # The wheel carries apierrors alone: the settings module comes from the repo, as a host's.
+    root = Path(__file__).resolve().parent.parent
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:schemathesis",
          "-p", "no:hypothesispytest", "--ds=testproject.settings", "test_host.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
