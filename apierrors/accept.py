@@ -74,7 +74,7 @@ def _elements(header: str, limit: int) -> list[str]:
             elements.append(header[start:])
             break
         if match.group() == ",":
-            elements.append(header[start:match.start()])
+            elements.append(header[start : match.start()])
             start = at = match.end()
             continue
         quoted = _QUOTED_REST.match(header, match.end())

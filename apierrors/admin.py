@@ -97,16 +97,22 @@ class OriginFilter(admin.SimpleListFilter):
     parameter_name = "origin"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("builtin", _("Built-in, as shipped")), ("edited", _("Built-in, edited")),
-                ("custom", _("Added here"))]
+        return [
+            ("builtin", _("Built-in, as shipped")),
+            ("edited", _("Built-in, edited")),
+            ("custom", _("Added here")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "custom":
             return queryset.exclude(key__in=list(DECLARED))
         if self.value() in ("builtin", "edited"):
             want_edited = self.value() == "edited"
-            pks = [o.pk for o in queryset.filter(key__in=list(DECLARED))
-                   if (origin_of(o) == "edited") == want_edited]
+            pks = [
+                o.pk
+                for o in queryset.filter(key__in=list(DECLARED))
+                if (origin_of(o) == "edited") == want_edited
+            ]
             return queryset.filter(pk__in=pks)
         return queryset
 
@@ -122,8 +128,11 @@ class MissingTranslationFilter(admin.SimpleListFilter):
         code = self.value()
         if code not in dict(_other_languages()):
             return queryset
-        pks = [o.pk for o in queryset.prefetch_related("translations")
-               if code not in _translated_languages(o)]
+        pks = [
+            o.pk
+            for o in queryset.prefetch_related("translations")
+            if code not in _translated_languages(o)
+        ]
         return queryset.filter(pk__in=pks)
 
 
@@ -143,8 +152,17 @@ class ErrorCodeForm(forms.ModelForm):
 
     class Meta:
         model = ErrorCode
-        fields = ["key", "error_code", "status", "title", "message", "fhir_code", "severity",
-                  "is_public", "description"]
+        fields = [
+            "key",
+            "error_code",
+            "status",
+            "title",
+            "message",
+            "fhir_code",
+            "severity",
+            "is_public",
+            "description",
+        ]
         widgets = {
             "message": forms.Textarea(attrs={"rows": 2, "cols": 80}),
             "description": forms.Textarea(attrs={"rows": 3, "cols": 80}),
@@ -155,11 +173,17 @@ class ErrorCodeForm(forms.ModelForm):
         for name in self.unique_clash:
             if name in self.errors:
                 continue  # the model's own check sees the other entry now, and names it
-            self.add_error(name if name in self.fields else None, ValidationError(
-                _("%(field)s %(value)s was just taken by an entry saved at the same moment. "
-                  "Choose another."),
-                code="unique",
-                params={"field": name, "value": getattr(self.instance, name, "")}))
+            self.add_error(
+                name if name in self.fields else None,
+                ValidationError(
+                    _(
+                        "%(field)s %(value)s was just taken by an entry saved at the same moment. "
+                        "Choose another."
+                    ),
+                    code="unique",
+                    params={"field": name, "value": getattr(self.instance, name, "")},
+                ),
+            )
 
 
 class ErrorTranslationForm(forms.ModelForm):
@@ -181,9 +205,13 @@ class _TranslationClashFormSet:
     def clean(self) -> None:
         super().clean()  # type: ignore[misc]
         if not any(form.errors for form in self.forms):  # type: ignore[attr-defined]
-            raise ValidationError(gettext(
-                "A translation in one of these languages was saved by someone else at the "
-                "same moment. Reload the page to see it, then edit that one."), code="unique")
+            raise ValidationError(
+                gettext(
+                    "A translation in one of these languages was saved by someone else at the "
+                    "same moment. Reload the page to see it, then edit that one."
+                ),
+                code="unique",
+            )
 
 
 class ErrorTranslationInline(admin.TabularInline):
@@ -192,8 +220,7 @@ class ErrorTranslationInline(admin.TabularInline):
     extra = 0
     verbose_name_plural = _("translations (blank parts fall back to the text above)")
 
-    def get_formset(self, request: HttpRequest, obj: ErrorCode | None = None,
-                    **kwargs: Any) -> Any:
+    def get_formset(self, request: HttpRequest, obj: ErrorCode | None = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
         clash: UniqueViolation | None = getattr(request, _CLASH_ATTR, None)
         if clash is None or clash.model is not ErrorTranslation:
@@ -202,17 +229,23 @@ class ErrorTranslationInline(admin.TabularInline):
 
 
 if IMPORT_EXPORT:
+
     class BoundedImportForm(ImportForm):
         """The import form, refusing a file bigger than any dictionary before reading it."""
 
         def clean_import_file(self) -> Any:
             upload = self.cleaned_data["import_file"]
             if upload is not None and upload.size > MAX_IMPORT_BYTES:
-                raise ValidationError(gettext(
-                    "The file is %(size)d MB; an error dictionary fits in %(max)d MB. Check "
-                    "that this is the right file.") % {
+                raise ValidationError(
+                    gettext(
+                        "The file is %(size)d MB; an error dictionary fits in %(max)d MB. Check "
+                        "that this is the right file."
+                    )
+                    % {
                         "size": -(-upload.size // (1024 * 1024)),
-                        "max": MAX_IMPORT_BYTES // (1024 * 1024)})
+                        "max": MAX_IMPORT_BYTES // (1024 * 1024),
+                    }
+                )
             return upload
 
 
@@ -222,13 +255,35 @@ _AdminBase: Any = ImportExportModelAdmin if IMPORT_EXPORT else admin.ModelAdmin
 @admin.register(ErrorCode)
 class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (stats/admin.py)
     form = ErrorCodeForm
-    list_display = ["key", "error_code", "status_badge", "title", "message", "languages",
-                    "origin", "is_public"]
+    list_display = [
+        "key",
+        "error_code",
+        "status_badge",
+        "title",
+        "message",
+        "languages",
+        "origin",
+        "is_public",
+    ]
     list_display_links = ["key"]
-    list_filter = [StatusClassFilter, "status", OriginFilter, MissingTranslationFilter,
-                   "is_public", "fhir_code", "severity"]
-    search_fields = ["key", "=error_code", "title", "message", "description",
-                     "translations__title", "translations__message"]
+    list_filter = [
+        StatusClassFilter,
+        "status",
+        OriginFilter,
+        MissingTranslationFilter,
+        "is_public",
+        "fhir_code",
+        "severity",
+    ]
+    search_fields = [
+        "key",
+        "=error_code",
+        "title",
+        "message",
+        "description",
+        "translations__title",
+        "translations__message",
+    ]
     ordering = ["error_code"]
     list_per_page = 100
     save_on_top = True  # the preview makes the page long
@@ -255,10 +310,14 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
         def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
             # The library names only the exception's class; these two say what to do.
             if isinstance(e, UnicodeDecodeError):
-                form.add_error("import_file", gettext(
-                    "The file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d (Excel) or "
-                    "with the UTF-8 character set (LibreOffice, Google Sheets) and upload "
-                    "it again."))
+                form.add_error(
+                    "import_file",
+                    gettext(
+                        "The file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d (Excel) or "
+                        "with the UTF-8 character set (LibreOffice, Google Sheets) and upload "
+                        "it again."
+                    ),
+                )
             elif isinstance(e, TooManyRows):
                 form.add_error("import_file", str(e))
             else:
@@ -274,20 +333,29 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
             if confirm_form.is_valid():
                 index = confirm_form.cleaned_data["format"]
                 if not (index.isdigit() and int(index) < len(self.get_import_formats())):
-                    return self._import_again(request, gettext(
-                        "That import format is not offered here. Upload the file again."))
+                    return self._import_again(
+                        request,
+                        gettext("That import format is not offered here. Upload the file again."),
+                    )
             try:
                 return super().process_import(request, **kwargs)
             except FileNotFoundError:
-                return self._import_again(request, gettext(
-                    "This import was already confirmed, or its upload has expired. Check "
-                    "the dictionary, and upload the file again if it is still needed."))
+                return self._import_again(
+                    request,
+                    gettext(
+                        "This import was already confirmed, or its upload has expired. Check "
+                        "the dictionary, and upload the file again if it is still needed."
+                    ),
+                )
 
         def _import_again(self, request: HttpRequest, message: str) -> HttpResponse:
             self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_import",
-                current_app=self.admin_site.name))
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_import",
+                    current_app=self.admin_site.name,
+                )
+            )
 
         def has_import_permission(self, request: HttpRequest) -> bool:
             # django-import-export lets any staff user import by default; importing adds and
@@ -299,9 +367,13 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
 
     # -- saving at the same moment as another admin --------------------------------------
 
-    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
-                        form_url: str = "", extra_context: dict[str, Any] | None = None
-                        ) -> HttpResponse:
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         """The change form; a save the database refuses as a duplicate becomes form errors.
 
         The form checks ``error_code`` and ``key`` against the table, but another admin's
@@ -316,15 +388,23 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
                 return super().changeform_view(request, object_id, form_url, extra_context)
         except IntegrityError as exc:
             clash = unique_violation(exc, ErrorCode)
-            if clash is None or clash.model not in (ErrorCode, ErrorTranslation) \
-                    or hasattr(request, _CLASH_ATTR):
+            if (
+                clash is None
+                or clash.model not in (ErrorCode, ErrorTranslation)
+                or hasattr(request, _CLASH_ATTR)
+            ):
                 raise
             setattr(request, _CLASH_ATTR, clash)
         # The second try fails validation (get_form / the inline see the clash): no save.
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def get_form(self, request: HttpRequest, obj: ErrorCode | None = None,
-                 change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: ErrorCode | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         clash: UniqueViolation | None = getattr(request, _CLASH_ATTR, None)
         if clash is None or clash.model is not ErrorCode:
@@ -338,33 +418,36 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: ErrorCode) -> str:
-        return format_html('<span class="apierrors-status apierrors-s{}">{}</span>',
-                           obj.status // 100, obj.status)
+        return format_html(
+            '<span class="apierrors-status apierrors-s{}">{}</span>', obj.status // 100, obj.status
+        )
 
     @admin.display(description=_("translated"))
     def languages(self, obj: ErrorCode) -> str:
         done = set(_translated_languages(obj))
         return format_html_join(
-            " ", '<span class="apierrors-lang apierrors-lang-{}" title="{}">{}</span>',
+            " ",
+            '<span class="apierrors-lang apierrors-lang-{}" title="{}">{}</span>',
             (("yes" if c in done else "no", n, c) for c, n in _other_languages()),
         )
 
     @admin.display(description=_("origin"))
     def origin(self, obj: ErrorCode) -> str:
-        return {"builtin": gettext("built-in"), "edited": gettext("built-in, edited"),
-                "custom": gettext("added here")}[origin_of(obj)]
+        return {
+            "builtin": gettext("built-in"),
+            "edited": gettext("built-in, edited"),
+            "custom": gettext("added here"),
+        }[origin_of(obj)]
 
     # -- keys code depends on ------------------------------------------------------------
 
-    def get_readonly_fields(self, request: HttpRequest, obj: ErrorCode | None = None
-                            ) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: ErrorCode | None = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.is_declared:
             readonly.append("key")  # code raises this entry by its key
         return readonly
 
-    def has_delete_permission(self, request: HttpRequest, obj: ErrorCode | None = None
-                              ) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ErrorCode | None = None) -> bool:
         if obj is not None and obj.is_declared:
             return False
         return super().has_delete_permission(request, obj)
@@ -374,10 +457,16 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
         """Django's bulk delete, minus the built-in entries (which would come back anyway)."""
         kept = queryset.filter(key__in=list(DECLARED))
         if kept.exists():
-            self.message_user(request, ngettext(
-                "%(count)d built-in entry was kept: code raises it by its key.",
-                "%(count)d built-in entries were kept: code raises them by their key.",
-                kept.count()) % {"count": kept.count()}, messages.WARNING)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d built-in entry was kept: code raises it by its key.",
+                    "%(count)d built-in entries were kept: code raises them by their key.",
+                    kept.count(),
+                )
+                % {"count": kept.count()},
+                messages.WARNING,
+            )
         rest = queryset.exclude(key__in=list(DECLARED))
         if not rest.exists():
             return None
@@ -394,22 +483,34 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
             *super().get_urls(),
         ]
 
-    def render_change_form(self, request: HttpRequest, context: dict[str, Any],
-                           add: bool = False, change: bool = False, form_url: str = "",
-                           obj: ErrorCode | None = None) -> HttpResponse:
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: ErrorCode | None = None,
+    ) -> HttpResponse:
         saved = None
         if obj is not None and obj.pk is not None:
             # Re-read: after a failed POST, ``obj`` holds the rejected values.
             saved = self.get_queryset(request).filter(pk=obj.pk).first()
-        context.update({
-            "apierrors_base_template": ("admin/import_export/change_form.html"
-                                        if IMPORT_EXPORT else "admin/change_form.html"),
-            "apierrors_preview": self.render_preview(request, saved),
-            "apierrors_preview_url": reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_preview",
-                current_app=self.admin_site.name,
-                kwargs={"object_id": saved.pk} if saved else None),
-        })
+        context.update(
+            {
+                "apierrors_base_template": (
+                    "admin/import_export/change_form.html"
+                    if IMPORT_EXPORT
+                    else "admin/change_form.html"
+                ),
+                "apierrors_preview": self.render_preview(request, saved),
+                "apierrors_preview_url": reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_preview",
+                    current_app=self.admin_site.name,
+                    kwargs={"object_id": saved.pk} if saved else None,
+                ),
+            }
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def render_preview(self, request: HttpRequest, obj: ErrorCode | None) -> str:
@@ -417,8 +518,7 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
         entry = entry_from_instance(obj) if obj is not None else None
         return _render_fragment(request, entry, unsaved=False, errors={})
 
-    def preview_view(self, request: HttpRequest, object_id: str | None = None
-                     ) -> HttpResponse:
+    def preview_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
         """The change form's current values → the preview fragment (nothing is saved)."""
         obj = self.get_object(request, object_id) if object_id else None
         if object_id and obj is None:
@@ -430,17 +530,30 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
         ):
             return HttpResponse(self.render_preview(request, obj))
         form = self.get_form(request, obj, change=obj is not None)(
-            request.POST, instance=obj or ErrorCode())
+            request.POST, instance=obj or ErrorCode()
+        )
         form.is_valid()  # fills form.instance with the values given; errors shown with them
         instance = form.instance
-        entry_values = {f: getattr(instance, f) for f in (
-            "key", "error_code", "status", "title", "message", "fhir_code", "severity",
-            "description", "is_public")}
+        entry_values = {
+            f: getattr(instance, f)
+            for f in (
+                "key",
+                "error_code",
+                "status",
+                "title",
+                "message",
+                "fhir_code",
+                "severity",
+                "description",
+                "is_public",
+            )
+        }
         translations = _posted_translations(request.POST)
         if translations is None and obj is not None:
             translations = {t.language: (t.title, t.message) for t in obj.translations.all()}
-        errors = {form.fields[k].label if k in form.fields else k: v
-                  for k, v in form.errors.items()}
+        errors = {
+            form.fields[k].label if k in form.fields else k: v for k, v in form.errors.items()
+        }
         for language, (_title, message) in (translations or {}).items():
             try:
                 parse_template(message)
@@ -452,14 +565,19 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
         return HttpResponse(_render_fragment(request, entry, unsaved=True, errors=errors))
 
 
-def _render_fragment(request: HttpRequest, entry: Any, *, unsaved: bool,
-                     errors: dict[str, Any]) -> str:
+def _render_fragment(
+    request: HttpRequest, entry: Any, *, unsaved: bool, errors: dict[str, Any]
+) -> str:
     renderable = entry is not None and 400 <= entry.status <= 599
-    return render_to_string("admin/apierrors/errorcode/preview.html", {
-        "languages": preview(entry, request) if renderable else [],
-        "unsaved": unsaved,
-        "errors": errors,
-    }, request=request)
+    return render_to_string(
+        "admin/apierrors/errorcode/preview.html",
+        {
+            "languages": preview(entry, request) if renderable else [],
+            "unsaved": unsaved,
+            "errors": errors,
+        },
+        request=request,
+    )
 
 
 def _posted_translations(data: Any) -> dict[str, tuple[str, str]] | None:

@@ -39,8 +39,9 @@ def is_api_view(view_class: type | None) -> bool:
     return view_class is not None and issubclass(view_class, APIView)
 
 
-def opted_out_aliases(request: HttpRequest, view_func: Any, view_class: type | None
-                      ) -> frozenset[str]:
+def opted_out_aliases(
+    request: HttpRequest, view_func: Any, view_class: type | None
+) -> frozenset[str]:
     """The aliases this request's view runs outside the request transaction on."""
     targets: list[Any] = [view_func]
     if view_class is not None:
@@ -79,8 +80,11 @@ def view_facts(request: HttpRequest, view_func: Any) -> ViewFacts:
         facts, cacheable = None, False
     if facts is None:
         view_class = view_class_of(view_func)
-        facts = (view_class, is_api_view(view_class),
-                 opted_out_aliases(request, view_func, view_class))
+        facts = (
+            view_class,
+            is_api_view(view_class),
+            opted_out_aliases(request, view_func, view_class),
+        )
         if cacheable:
             if len(_FACTS) >= 4096:
                 _FACTS.clear()

@@ -126,9 +126,15 @@ class Entry:
 
 def entry_from_declared(declared: DeclaredError) -> Entry:
     return Entry(
-        key=declared.key, error_code=declared.error_code, status=declared.status,
-        title=declared.title, message=declared.message, fhir_code=declared.fhir_code,
-        severity=declared.severity, description=declared.description, declared=declared,
+        key=declared.key,
+        error_code=declared.error_code,
+        status=declared.status,
+        title=declared.title,
+        message=declared.message,
+        fhir_code=declared.fhir_code,
+        severity=declared.severity,
+        description=declared.description,
+        declared=declared,
     )
 
 
@@ -178,8 +184,11 @@ class EntryOverride:
             **values,
             _type_path=entry._type_path,
             fixed_title=self.changes.get("title", getattr(entry, "fixed_title", None)),
-            fixed_message=(self.parsed_message if self.parsed_message is not None
-                           else getattr(entry, "fixed_message", None)),
+            fixed_message=(
+                self.parsed_message
+                if self.parsed_message is not None
+                else getattr(entry, "fixed_message", None)
+            ),
         )
         self._last = (entry, result)
         return result
@@ -216,14 +225,18 @@ def uncommitted_changes(connection: BaseDatabaseWrapper) -> tuple["_Publication"
     Writes that send no signal are seen once ``dictionary_changed()`` was called."""
     if not connection.in_atomic_block:
         return ()
-    return tuple(pending[1] for pending in connection.run_on_commit
-                 if isinstance(pending[1], _Publication) and not pending[1].done)
+    return tuple(
+        pending[1]
+        for pending in connection.run_on_commit
+        if isinstance(pending[1], _Publication) and not pending[1].done
+    )
 
 
 def transaction_unusable(connection: BaseDatabaseWrapper) -> bool:
     """Whether a query on ``connection`` would fail because of its transaction (no query)."""
-    if connection.in_atomic_block and (connection.needs_rollback
-                                       or connection.closed_in_transaction):
+    if connection.in_atomic_block and (
+        connection.needs_rollback or connection.closed_in_transaction
+    ):
         return True
     if connection.vendor == "postgresql" and connection.connection is not None:
         # libpq's PQTRANS_INERROR (psycopg 2 and 3): every statement fails until a rollback.
@@ -267,9 +280,15 @@ def _load(using: str) -> dict[str, Entry]:
     for row in rows:
         declared = DECLARED.get(row.key)
         entries[row.key] = Entry(
-            key=row.key, error_code=row.error_code, status=row.status, title=row.title,
-            message=row.message, fhir_code=row.fhir_code, severity=row.severity,
-            description=row.description, is_public=row.is_public,
+            key=row.key,
+            error_code=row.error_code,
+            status=row.status,
+            title=row.title,
+            message=row.message,
+            fhir_code=row.fhir_code,
+            severity=row.severity,
+            description=row.description,
+            is_public=row.is_public,
             translations={t.language: (t.title, t.message) for t in row.translations.all()},
             declared=declared,
             updated_at=max([row.updated_at, *(t.updated_at for t in row.translations.all())]),
@@ -330,12 +349,15 @@ class Catalog:
 
     # -- test overrides (apierrors.testing) ------------------------------------------------
 
-    def _overridden(self, key: str, entry: Entry | None,
-                    overrides: Mapping[str, tuple[EntryOverride, ...]] | None = None) -> Entry:
+    def _overridden(
+        self,
+        key: str,
+        entry: Entry | None,
+        overrides: Mapping[str, tuple[EntryOverride, ...]] | None = None,
+    ) -> Entry:
         layers = (self._overrides if overrides is None else overrides).get(key)
         if entry is None:
-            entry = (layers[0].base if layers and key not in DECLARED
-                     else self._declared_entry(key))
+            entry = layers[0].base if layers and key not in DECLARED else self._declared_entry(key)
         for layer in layers or ():
             entry = layer.apply(entry)
         return entry
@@ -361,8 +383,13 @@ class Catalog:
             return entry
         declared = DECLARED.get(key)
         if declared is None:
-            self._warn_once(f"unknown:{key}", "Unknown error key %r: answering with %r.",
-                            key, FALLBACK_KEY, level=logging.ERROR)
+            self._warn_once(
+                f"unknown:{key}",
+                "Unknown error key %r: answering with %r.",
+                key,
+                FALLBACK_KEY,
+                level=logging.ERROR,
+            )
             if key == FALLBACK_KEY:  # pragma: no cover - the fallback is always declared
                 raise LookupError(key)
             return self._entries.get(FALLBACK_KEY) or self._declared_entry(FALLBACK_KEY)
@@ -413,8 +440,12 @@ class Catalog:
                 seconds = max(0.0, float(setting))
             except (TypeError, ValueError):
                 seconds = float(DEFAULTS["STAMP_CHECK_SECONDS"])
-                self._warn_once("setting", "APIERRORS['STAMP_CHECK_SECONDS'] is %r, not a "
-                                "number of seconds; using %s.", setting, seconds)
+                self._warn_once(
+                    "setting",
+                    "APIERRORS['STAMP_CHECK_SECONDS'] is %r, not a number of seconds; using %s.",
+                    setting,
+                    seconds,
+                )
             self._check_interval = seconds
         return seconds
 
@@ -425,8 +456,11 @@ class Catalog:
         if held is None:
             return None
         connection, pending, generation, entries = held
-        if (generation == self._generation and connections[connection.alias] is connection
-                and uncommitted_changes(connection) == pending):
+        if (
+            generation == self._generation
+            and connections[connection.alias] is connection
+            and uncommitted_changes(connection) == pending
+        ):
             return entries
         self._own.held = None  # committed (a new generation) or rolled back (no longer pending)
         return None
@@ -438,8 +472,7 @@ class Catalog:
         from .models import ErrorCode
 
         connection = connections[router.db_for_write(ErrorCode)]
-        self._own.held = (connection, uncommitted_changes(connection), self._generation,
-                          entries)
+        self._own.held = (connection, uncommitted_changes(connection), self._generation, entries)
 
     def _is_current(self, stamp: "str | _Unknown | None") -> bool:
         if not self._loaded or self._loaded_generation != self._generation:
@@ -463,17 +496,23 @@ class Catalog:
         except DatabaseError as exc:
             self._failed_state = (stamp, state[1])  # the stamp as the next lookup will read it
             self._db_retry_at = time.monotonic() + self.db_retry_interval
-            self._warn_once("database", "Error dictionary not readable from the database "
-                            "(%s); using the %s copy.", exc,
-                            "last known" if self._loaded else "code-declared")
+            self._warn_once(
+                "database",
+                "Error dictionary not readable from the database (%s); using the %s copy.",
+                exc,
+                "last known" if self._loaded else "code-declared",
+            )
             return None
         except Exception as exc:
             # Not an outage: a test runner's guard (pytest-django's RuntimeError, Django's
             # DatabaseOperationForbidden) in a host's test that may make no query, or a bug
             # in a router. The response must not fail because the dictionary did; the next
             # lookup tries again (a guard answers at once, unlike a server that is down).
-            logger.debug("Error dictionary not loaded (%r); using the %s copy.", exc,
-                         "last known" if self._loaded else "code-declared")
+            logger.debug(
+                "Error dictionary not loaded (%r); using the %s copy.",
+                exc,
+                "last known" if self._loaded else "code-declared",
+            )
             return None
         if not committed:
             self._hold_uncommitted(entries)
@@ -497,9 +536,12 @@ class Catalog:
             stamp = read()
         except Exception as exc:  # any cache backend error: Redis down, bad config
             self._cache_retry_at = time.monotonic() + self.cache_retry_interval
-            self._warn_once("cache", "Error dictionary stamp not readable from the cache (%s); "
-                            "using the %s copy.", exc,
-                            "last known" if self._loaded else "database's or code-declared")
+            self._warn_once(
+                "cache",
+                "Error dictionary stamp not readable from the cache (%s); using the %s copy.",
+                exc,
+                "last known" if self._loaded else "database's or code-declared",
+            )
             return _UNKNOWN
         if self._cache_retry_at:
             # The cache is back. Edits committed while it was down published no stamp: reload
@@ -574,8 +616,12 @@ class Catalog:
             self._cache().set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
         except Exception as exc:
             self._unpublished = True  # retried when the cache answers again
-            self._warn_once("cache-write", "Could not publish the error dictionary's new stamp "
-                            "(%s): other processes keep their copy until the cache is back.", exc)
+            self._warn_once(
+                "cache-write",
+                "Could not publish the error dictionary's new stamp "
+                "(%s): other processes keep their copy until the cache is back.",
+                exc,
+            )
             return
         self._unpublished = False
         self._warned.discard("cache-write")

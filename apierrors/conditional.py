@@ -150,13 +150,17 @@ class ConditionalMixin:
         if current is None or not strong_match(parse_etags(header), current):
             raise PreconditionFailed()
 
-    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
-                          **kwargs: Any) -> HttpResponseBase:
+    def finalize_response(
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         response = super().finalize_response(  # type: ignore[misc]
-            request, response, *args, **kwargs)
-        if (getattr(self, "action", None) not in self.etag_actions
-                or not 200 <= response.status_code < 300
-                or getattr(response, "data", None) is None):
+            request, response, *args, **kwargs
+        )
+        if (
+            getattr(self, "action", None) not in self.etag_actions
+            or not 200 <= response.status_code < 300
+            or getattr(response, "data", None) is None
+        ):
             return response
         # The representation just sent is what the tag describes (and saves serializing twice).
         tag = self.get_etag(getattr(self, "_etag_instance", None), response.data)

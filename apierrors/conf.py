@@ -79,8 +79,9 @@ def perform_import(value: Any, name: str) -> Any:
     if isinstance(value, str):
         return _import(value, name)
     if isinstance(value, dict):
-        return {k: _import(v, f"{name}[{k!r}]") if isinstance(v, str) else v
-                for k, v in value.items()}
+        return {
+            k: _import(v, f"{name}[{k!r}]") if isinstance(v, str) else v for k, v in value.items()
+        }
     return value
 
 
@@ -89,7 +90,8 @@ def _import(path: str, name: str) -> Any:
         return import_string(path)
     except ImportError as exc:
         raise ImproperlyConfigured(
-            f"APIERRORS[{name!r}] is {path!r}, which cannot be imported: {exc}") from exc
+            f"APIERRORS[{name!r}] is {path!r}, which cannot be imported: {exc}"
+        ) from exc
 
 
 class APIErrorsSettings:

@@ -81,15 +81,17 @@ class APIErrorsMiddleware:
     def early_error(self, request: HttpRequest) -> BaseException | None:
         """The error to answer with before any view runs, if any."""
         if maintenance.in_maintenance(request):
-            return ServiceUnavailable("maintenance",
-                                      retry_after=maintenance.retry_after_seconds())
+            return ServiceUnavailable("maintenance", retry_after=maintenance.retry_after_seconds())
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and length > limit and not request.content_type.startswith(
-                "multipart/"):
+        if (
+            limit is not None
+            and length > limit
+            and not request.content_type.startswith("multipart/")
+        ):
             return RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
         body_limit = api_settings.MAX_BODY_SIZE
         if body_limit is not None and length > body_limit:
@@ -103,7 +105,8 @@ class APIErrorsMiddleware:
     def finish(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if not self.needs_formatting(response):
             return response
-        formatted = build_error_response(request, MethodNotAllowed(request.method),
-                                         owning_view(request))
+        formatted = build_error_response(
+            request, MethodNotAllowed(request.method), owning_view(request)
+        )
         formatted["Allow"] = response["Allow"]
         return formatted

@@ -52,10 +52,12 @@ def parse_value(value: Any) -> ExceptionKey:
     if isinstance(params, list | tuple):
         params = {name: name for name in params}
     if not isinstance(params, Mapping) or not all(
-            isinstance(k, str) and k.isidentifier() and isinstance(v, str) and v
-            for k, v in params.items()):
-        raise ValueError('"params" must map placeholder names to attribute names '
-                         "(or list names used as both)")
+        isinstance(k, str) and k.isidentifier() and isinstance(v, str) and v
+        for k, v in params.items()
+    ):
+        raise ValueError(
+            '"params" must map placeholder names to attribute names (or list names used as both)'
+        )
     return ExceptionKey(value["key"], tuple(params.items()))
 
 
@@ -93,6 +95,7 @@ def configured_exception_keys(raw: Any) -> dict[type, ExceptionKey]:
     """What the handler uses: the valid lines; each broken one is logged (once per load)."""
     mapping, problems = parse_exception_keys(raw)
     for path, problem in problems:
-        logger.error("APIERRORS['EXCEPTION_KEYS'][%r] %s: ignored (see manage.py check).",
-                     path, problem)
+        logger.error(
+            "APIERRORS['EXCEPTION_KEYS'][%r] %s: ignored (see manage.py check).", path, problem
+        )
     return mapping

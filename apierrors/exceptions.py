@@ -125,8 +125,14 @@ class RateLimitExceeded(APIError):
 
     default_key = "throttled"
 
-    def __init__(self, key: str | None = None, *, retry_after: float | None = None,
-                 remaining: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        key: str | None = None,
+        *,
+        retry_after: float | None = None,
+        remaining: int = 0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(key, **kwargs)
         self.wait = retry_after
         self.remaining = remaining
@@ -139,14 +145,26 @@ class ServerError(APIError):
 class ServiceUnavailable(APIError):
     default_key = "service_unavailable"
 
-    def __init__(self, key: str | None = None, *, retry_after: float | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, key: str | None = None, *, retry_after: float | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(key, **kwargs)
         self.wait = retry_after
 
 
 __all__ = [
-    "APIError", "BadRequest", "Conflict", "Forbidden", "InvalidAccessToken", "MethodNotAllowed",
-    "PreconditionFailed", "PreconditionRequired", "RateLimitExceeded", "ResourceDoesNotExist",
-    "ServerError", "ServiceUnavailable", "Unauthorized", "UnprocessableEntity",
+    "APIError",
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "InvalidAccessToken",
+    "MethodNotAllowed",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "RateLimitExceeded",
+    "ResourceDoesNotExist",
+    "ServerError",
+    "ServiceUnavailable",
+    "Unauthorized",
+    "UnprocessableEntity",
 ]

@@ -61,14 +61,24 @@ class Classified(NamedTuple):
     details: Sequence[Detail] = ()
     headers: Mapping[str, str] = _NO_PARAMS
 
+
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 # Statuses of APIExceptions we don't know by class (a third-party package's) → entry.
 _KEY_BY_STATUS = {
-    400: "invalid_request", 401: "authentication_failed", 403: "authorization_failed",
-    404: "not_found", 405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
-    412: "precondition_failed", 413: "request_too_large", 415: "unsupported_media_type",
-    422: "business_rule", 428: "precondition_required", 429: "throttled",
+    400: "invalid_request",
+    401: "authentication_failed",
+    403: "authorization_failed",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "business_rule",
+    428: "precondition_required",
+    429: "throttled",
     503: "service_unavailable",
 }
 
@@ -85,13 +95,20 @@ class ErrorResponse(Response):
     readable) and of DRF's renderers, and ``.data`` still holds the body for tests and tools.
     """
 
-    def __init__(self, body: dict[str, Any] | None, status: int, media_type: str,
-                 headers: dict[str, str], content: bytes | None = None) -> None:
+    def __init__(
+        self,
+        body: dict[str, Any] | None,
+        status: int,
+        media_type: str,
+        headers: dict[str, str],
+        content: bytes | None = None,
+    ) -> None:
         # Response.__init__ minus a default Content-Type and headers set one by one, which
         # this replaces: it runs on every error response. The attributes are Response's own;
         # the charset is the body's (UTF-8 JSON), given so it isn't looked up.
-        SimpleTemplateResponse.__init__(self, None, content_type=media_type, status=status,
-                                        charset="utf-8", headers=headers)
+        SimpleTemplateResponse.__init__(
+            self, None, content_type=media_type, status=status, charset="utf-8", headers=headers
+        )
         # Given ``content`` (the format's own encoding), ``body`` may be None: ``.data`` then
         # decodes the content when first read, which responses on their way out never do.
         self.data = _UNPARSED if body is None else body
@@ -117,8 +134,9 @@ _UNPARSED: Any = object()
 class ExceptionHandler:
     """The pipeline; ``handle`` reads top to bottom."""
 
-    def handle(self, exc: BaseException, request: HttpRequest | None, view: Any = None
-               ) -> HttpResponse:
+    def handle(
+        self, exc: BaseException, request: HttpRequest | None, view: Any = None
+    ) -> HttpResponse:
         error = self.normalize(exc, request, view)
         if error.status >= 500:
             self.log(exc, error, request)
@@ -128,8 +146,9 @@ class ExceptionHandler:
 
     # -- exception → normalized error -----------------------------------------------------
 
-    def normalize(self, exc: BaseException, request: HttpRequest | None, view: Any
-                  ) -> NormalizedError:
+    def normalize(
+        self, exc: BaseException, request: HttpRequest | None, view: Any
+    ) -> NormalizedError:
         key, params, details, headers = self.classify(exc, request, view)
         entry = get_entry(key)
         headers = dict(headers) if headers else {}  # the response's own: added to below
@@ -198,24 +217,28 @@ class ExceptionHandler:
             method = getattr(handler_class, mapper, None)
             if method is not None:
                 return method
-            logger.error("%s.MAPPERS[%s] names %r, which the class lacks: skipped.",
-                         handler_class.__qualname__, cls.__qualname__, mapper)
+            logger.error(
+                "%s.MAPPERS[%s] names %r, which the class lacks: skipped.",
+                handler_class.__qualname__,
+                cls.__qualname__,
+                mapper,
+            )
         return None
 
     def is_unhandled(self, exc: BaseException) -> bool:
         """Whether ``exc`` is a bug (mapped by the catch-all), not an error the API answers."""
         return self.mapper_for(exc) in (None, type(self).map_unhandled)
 
-    def classify(self, exc: BaseException, request: HttpRequest | None, view: Any
-                 ) -> Classified:
+    def classify(self, exc: BaseException, request: HttpRequest | None, view: Any) -> Classified:
         """Map ``exc`` with the mapper for its most specific class (see ``MAPPERS``)."""
         mapper = self.mapper_for(exc)
         if mapper is None:
             return Classified("internal_error")
         return mapper(self, exc, request, view)
 
-    def map_configured(self, exc: BaseException, request: Any, view: Any,
-                       mapping: ExceptionKey) -> Classified:
+    def map_configured(
+        self, exc: BaseException, request: Any, view: Any, mapping: ExceptionKey
+    ) -> Classified:
         """A project's exception listed in ``APIERRORS["EXCEPTION_KEYS"]``: its entry, with
         the params read from the exception's attributes; never the exception's text."""
         return Classified(mapping.key, mapping.params_of(exc))
@@ -233,21 +256,25 @@ class ExceptionHandler:
             params = {**params, "method": request.method}
         return Classified(exc.key, params, exc.details, headers)
 
-    def map_validation_error(self, exc: drf_exceptions.ValidationError, request: Any,
-                             view: Any) -> Classified:
+    def map_validation_error(
+        self, exc: drf_exceptions.ValidationError, request: Any, view: Any
+    ) -> Classified:
         return Classified("invalid_request", details=flatten_errors(exc.detail))
 
-    def map_django_validation_error(self, exc: django_exceptions.ValidationError,
-                                    request: Any, view: Any) -> Classified:
+    def map_django_validation_error(
+        self, exc: django_exceptions.ValidationError, request: Any, view: Any
+    ) -> Classified:
         errors = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return Classified("invalid_request", details=flatten_errors(errors))
 
-    def map_parse_error(self, exc: drf_exceptions.ParseError, request: Any, view: Any
-                        ) -> Classified:
+    def map_parse_error(
+        self, exc: drf_exceptions.ParseError, request: Any, view: Any
+    ) -> Classified:
         return Classified("parse_error", details=[Detail("", str(exc.detail), "parse_error")])
 
-    def map_authentication(self, exc: drf_exceptions.APIException, request: Any, view: Any
-                           ) -> Classified:
+    def map_authentication(
+        self, exc: drf_exceptions.APIException, request: Any, view: Any
+    ) -> Classified:
         # Always 401 with a challenge, even where DRF coerced it to 403 (its first
         # authenticator offered no WWW-Authenticate): missing credentials are not a refusal.
         challenge = www_authenticate(request, view)
@@ -258,7 +285,8 @@ class ExceptionHandler:
         # DRF's detail is written for clients (a permission's `message`, "CSRF Failed: …");
         # Django's PermissionDenied text is not, so it stays out.
         if isinstance(exc, drf_exceptions.APIException) and (
-                str(exc.detail) != str(exc.default_detail)):
+            str(exc.detail) != str(exc.default_detail)
+        ):
             details = [Detail("", str(exc.detail), getattr(exc.detail, "code", None))]
         return Classified("authorization_failed", details=details)
 
@@ -281,24 +309,24 @@ class ExceptionHandler:
     def map_not_acceptable(self, exc: Exception, request: Any, view: Any) -> Classified:
         return Classified("not_acceptable")
 
-    def map_unsupported_media_type(self, exc: Exception, request: Any, view: Any
-                                   ) -> Classified:
+    def map_unsupported_media_type(self, exc: Exception, request: Any, view: Any) -> Classified:
         media_type = request.META.get("CONTENT_TYPE", "") if request is not None else ""
         return Classified("unsupported_media_type", {"media_type": media_type})
 
-    def map_throttled(self, exc: drf_exceptions.Throttled, request: Any, view: Any
-                      ) -> Classified:
+    def map_throttled(self, exc: drf_exceptions.Throttled, request: Any, view: Any) -> Classified:
         headers = {"X-Rate-Limit-Remaining": "0"}
         if exc.wait is not None:
             headers["Retry-After"] = retry_after(exc.wait)
         return Classified("throttled", headers=headers)
 
-    def map_other_api_exception(self, exc: drf_exceptions.APIException, request: Any,
-                                view: Any) -> Classified:
+    def map_other_api_exception(
+        self, exc: drf_exceptions.APIException, request: Any, view: Any
+    ) -> Classified:
         status = exc.status_code
         client_error = type(status) is int and 400 <= status < 500
-        key = _KEY_BY_STATUS.get(status) or ("invalid_request" if client_error
-                                              else "internal_error")
+        key = _KEY_BY_STATUS.get(status) or (
+            "invalid_request" if client_error else "internal_error"
+        )
         details = []
         if not client_error:
             # A 5xx is the server's failure: its text (a DSN, a host name) is for the log,
@@ -325,11 +353,11 @@ class ExceptionHandler:
         names = sorted({str(type(obj)._meta.verbose_name) for obj in objects})
         if not names:
             return Classified("protected")
-        return Classified("protected", details=[
-            Detail("", f"Still referenced by: {', '.join(names)}.")])
+        return Classified(
+            "protected", details=[Detail("", f"Still referenced by: {', '.join(names)}.")]
+        )
 
-    def map_operational_error(self, exc: OperationalError, request: Any, view: Any
-                              ) -> Classified:
+    def map_operational_error(self, exc: OperationalError, request: Any, view: Any) -> Classified:
         return Classified("service_unavailable", headers={"Retry-After": "30"})
 
     def map_unhandled(self, exc: Exception, request: Any, view: Any) -> Classified:
@@ -413,17 +441,22 @@ class ExceptionHandler:
 
     # -- normalized error → response ----------------------------------------------------
 
-    def respond(self, error: NormalizedError, error_format: ErrorFormat,
-                request: HttpRequest | None) -> HttpResponse:
+    def respond(
+        self, error: NormalizedError, error_format: ErrorFormat, request: HttpRequest | None
+    ) -> HttpResponse:
         render_json = getattr(error_format, "render_json", None)  # absent on duck-typed formats
         try:
-            content = (render_json(error, request) if render_json is not None
-                       else encode_json(error_format.render(error, request)))
+            content = (
+                render_json(error, request)
+                if render_json is not None
+                else encode_json(error_format.render(error, request))
+            )
         except UnicodeEncodeError:
             # A lone surrogate from the request (JSON "\ud800", valid to parse) echoed in a
             # detail ('"\ud800" is not a valid UUID.') has no UTF-8: escape it in the JSON.
-            content = json.dumps(error_format.render(error, request),
-                                 separators=(",", ":")).encode()
+            content = json.dumps(
+                error_format.render(error, request), separators=(",", ":")
+            ).encode()
         headers = error.headers
         headers["X-Error-Code"] = str(error.entry.error_code)
         headers["X-Error-Key"] = error.entry.key
@@ -431,14 +464,17 @@ class ExceptionHandler:
             headers[api_settings.REQUEST_ID_HEADER] = error.request_id
         return ErrorResponse(None, error.status, error_format.media_type, headers, content)
 
-    def log(self, exc: BaseException, error: NormalizedError, request: HttpRequest | None
-            ) -> None:
+    def log(self, exc: BaseException, error: NormalizedError, request: HttpRequest | None) -> None:
         # The method and path are the caller's: escaped, so a %0A in the path cannot forge a
         # line (logsafe.py).
         method = log_safe(getattr(request, "method", None) or "-")
         path = log_safe(getattr(request, "path", "-"))
         logger.error(
-            "%s %s: %s %d [request_id=%s]", method, path, error.entry.key, error.status,
+            "%s %s: %s %d [request_id=%s]",
+            method,
+            path,
+            error.entry.key,
+            error.status,
             error.request_id,
             exc_info=(type(exc), exc, exc.__traceback__),
             extra={"request_id": error.request_id, "status_code": error.status},
@@ -491,8 +527,7 @@ def get_handler() -> ExceptionHandler:
     return api_settings.HANDLER_CLASS()
 
 
-def exception_handler(exc: Exception, context: dict[str, Any] | None = None
-                      ) -> HttpResponse | None:
+def exception_handler(exc: Exception, context: dict[str, Any] | None = None) -> HttpResponse | None:
     """DRF ``EXCEPTION_HANDLER``: every exception gets a dictionary-driven response.
 
     A bug stays visible: an exception that becomes a 5xx sends Django's
@@ -534,7 +569,8 @@ def set_rollback() -> None:
             connection.set_rollback(True)
 
 
-def build_error_response(request: HttpRequest | None, exc: BaseException, view: Any = None
-                         ) -> HttpResponse:
+def build_error_response(
+    request: HttpRequest | None, exc: BaseException, view: Any = None
+) -> HttpResponse:
     """The same pipeline for code outside DRF views (Django's error handlers, middleware)."""
     return get_handler().handle(as_client_error(exc), request, view)

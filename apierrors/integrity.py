@@ -27,7 +27,7 @@ _PG_KEY = re.compile(r"Key \((.+?)\)=")
 _MYSQL_KEY = re.compile(r"for key '([^']+)'")
 _PG_UNIQUE_VIOLATION = "23505"
 _MYSQL_DUPLICATE_CODES = {1062, 1586}  # ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME
-_SQLITE_UNIQUE_CODES = {2067, 1555}    # SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+_SQLITE_UNIQUE_CODES = {2067, 1555}  # SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ class UniqueViolation:
         return " ".join(error.messages)
 
 
-def unique_violation(exc: IntegrityError, model_hint: type[Model] | None = None
-                     ) -> UniqueViolation | None:
+def unique_violation(
+    exc: IntegrityError, model_hint: type[Model] | None = None
+) -> UniqueViolation | None:
     """A ``UniqueViolation`` when ``exc`` is one, else None (another integrity failure).
 
     ``model_hint`` (the view's model) is tried first when the message names no table.
@@ -91,8 +92,9 @@ def unique_violation(exc: IntegrityError, model_hint: type[Model] | None = None
     return _resolve(tables.pop() if len(tables) == 1 else None, columns, None, model_hint)
 
 
-def _resolve(table: str | None, columns: list[str], constraint: str | None,
-             model_hint: type[Model] | None) -> UniqueViolation:
+def _resolve(
+    table: str | None, columns: list[str], constraint: str | None, model_hint: type[Model] | None
+) -> UniqueViolation:
     for model in _candidate_models(table, model_hint):
         by_column = {f.column: f.name for f in model._meta.concrete_fields}
         if columns and all(c in by_column for c in columns):
@@ -131,13 +133,15 @@ def _constraint_names(model: type[Model]) -> dict[str, tuple[str, ...]]:
     by_name = {f.name: f for f in opts.concrete_fields}
     for together in opts.unique_together:
         columns = [by_name[name].column for name in together if name in by_name]
-        names.setdefault(editor._create_index_name(table, columns, suffix="_uniq"),
-                         tuple(together))
+        names.setdefault(editor._create_index_name(table, columns, suffix="_uniq"), tuple(together))
     for field in opts.concrete_fields:
         if not field.unique:
             continue
-        for name in (field.column, f"{table}_{field.column}_key",
-                     editor._create_index_name(table, [field.column], suffix="_uniq")):
+        for name in (
+            field.column,
+            f"{table}_{field.column}_key",
+            editor._create_index_name(table, [field.column], suffix="_uniq"),
+        ):
             names.setdefault(name, (field.name,))
         if field.primary_key:
             names.setdefault(f"{table}_pkey", (field.name,))

@@ -33,8 +33,10 @@ def parse_template(template: str) -> ParsedTemplate:
         if field is not None:
             if not field.isidentifier():
                 raise ValidationError(
-                    _("Placeholder {%(field)s} is not allowed: use a plain name such as "
-                      "{resource}; attribute access, indexes and positional fields are refused."),
+                    _(
+                        "Placeholder {%(field)s} is not allowed: use a plain name such as "
+                        "{resource}; attribute access, indexes and positional fields are refused."
+                    ),
                     code="template_placeholder",
                     params={"field": field},
                 )

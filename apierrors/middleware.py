@@ -68,8 +68,14 @@ class _RequestAtomic(transaction.Atomic):
 # (ensure_connection), an atomic block, select_for_update or a caller asking
 # (get_autocommit), on_commit, the rollback flag, and turning autocommit off (which must
 # fail inside the request's transaction, as it would with ATOMIC_REQUESTS).
-_FIRST_USE = ("ensure_connection", "get_autocommit", "set_autocommit", "on_commit",
-              "get_rollback", "set_rollback")
+_FIRST_USE = (
+    "ensure_connection",
+    "get_autocommit",
+    "set_autocommit",
+    "on_commit",
+    "get_rollback",
+    "set_rollback",
+)
 # Inside an outer transaction the connection is open and autocommit off: statements are
 # watched instead (see _Block._before_statement), and what must be tied to our savepoint.
 _NESTED_FIRST_USE = ("on_commit", "set_rollback")
@@ -86,8 +92,18 @@ class _Block:
     then calls the real method. Once entered, the hooks are gone and cost nothing.
     """
 
-    __slots__ = ("alias", "atomic", "begun", "changes", "connection", "nested_at", "outermost",
-                 "pending", "rollback_exc", "shadowed")
+    __slots__ = (
+        "alias",
+        "atomic",
+        "begun",
+        "changes",
+        "connection",
+        "nested_at",
+        "outermost",
+        "pending",
+        "rollback_exc",
+        "shadowed",
+    )
 
     def __init__(self, alias: str, connection: BaseDatabaseWrapper) -> None:
         self.alias = alias
@@ -124,8 +140,9 @@ class _Block:
             # is entered), not a durable block that would silently stop being durable.
             connection.atomic_blocks.append(self.atomic)
 
-    def _before_statement(self, execute: Callable[..., Any], sql: Any, params: Any,
-                          many: bool, context: Any) -> Any:
+    def _before_statement(
+        self, execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any
+    ) -> Any:
         # Nested only (see __init__): the savepoint goes in before the first statement
         # that may change something, a view's own SAVEPOINT included.
         if not str(sql).lstrip()[:8].upper().startswith(_READS):
@@ -262,11 +279,14 @@ class _RequestTransaction:
                 reason, cause = "is aborted by a failed statement", None
             else:
                 continue
-            return _raised(TransactionManagementError(
-                f"The response was a success, but the request's transaction on database "
-                f"{block.alias!r} {reason} (a database error was caught and not re-raised?); "
-                f"it was rolled back, so the success would be false."
-            ), cause)
+            return _raised(
+                TransactionManagementError(
+                    f"The response was a success, but the request's transaction on database "
+                    f"{block.alias!r} {reason} (a database error was caught and not re-raised?); "
+                    f"it was rolled back, so the success would be false."
+                ),
+                cause,
+            )
         return None
 
     def commit_order(self, blocks: list[_Block]) -> tuple[list[_Block], Exception | None]:
@@ -339,7 +359,8 @@ class _RequestTransaction:
             logger.error(
                 "Commit failed after %s had committed; those writes are kept although the "
                 "request answers with an error.",
-                ", ".join(repr(b.alias) for b in committed), exc_info=error,
+                ", ".join(repr(b.alias) for b in committed),
+                exc_info=error,
             )
         for connection, callbacks in hooks:
             _run_commit_hooks(connection, callbacks)
@@ -390,7 +411,8 @@ class _RequestTransaction:
                 # view runs inside that one anyway, and leaving ours now would corrupt both.
                 logger.warning(
                     "Cannot run the view outside the request transaction on %r: another "
-                    "atomic block is open inside it.", block.alias,
+                    "atomic block is open inside it.",
+                    block.alias,
                 )
                 self.blocks.append(block)
                 continue
@@ -446,16 +468,18 @@ class AtomicRequestsMiddleware:
             await sync_to_async(state.abort)()
             raise
 
-    def process_view(self, request: HttpRequest, view_func: Any, view_args: Any,
-                     view_kwargs: Any) -> None:
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> None:
         state = request.__dict__.get(_STATE_ATTR)
         if state is not None:
             leave = state.see_view(request, view_func)
             if leave:
                 state.leave_for_view(leave)
 
-    async def _aprocess_view(self, request: HttpRequest, view_func: Any, view_args: Any,
-                             view_kwargs: Any) -> None:
+    async def _aprocess_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> None:
         state = request.__dict__.get(_STATE_ATTR)
         if state is not None:
             leave = state.see_view(request, view_func)
@@ -475,8 +499,11 @@ def _aliases() -> list[str]:
         # written to, so there is nothing to roll back there; wrapped, its open transaction
         # would only hold a snapshot (and, on SQLite's shared test databases, a read lock
         # that blocks the primary's writes).
-        return [alias for alias, settings_dict in connections.settings.items()
-                if not (settings_dict.get("TEST") or {}).get("MIRROR")]
+        return [
+            alias
+            for alias, settings_dict in connections.settings.items()
+            if not (settings_dict.get("TEST") or {}).get("MIRROR")
+        ]
     if isinstance(configured, str):
         raise ImproperlyConfigured(
             'APIERRORS["ATOMIC_DATABASES"] must be a list of aliases or None, not a string.'
@@ -511,7 +538,8 @@ def _run_commit_hooks(connection: BaseDatabaseWrapper, callbacks: list[Any]) -> 
     except Exception:
         logger.exception(
             "An on_commit callback failed after database %r committed; the response keeps "
-            "its status because the data is committed.", connection.alias,
+            "its status because the data is committed.",
+            connection.alias,
         )
 
 
@@ -565,8 +593,9 @@ def _raised(exc: Exception, cause: BaseException | None) -> Exception:
         return raised
 
 
-def _error_response(request: HttpRequest, exc: BaseException, view: Any, is_api: bool
-                    ) -> HttpResponseBase:
+def _error_response(
+    request: HttpRequest, exc: BaseException, view: Any, is_api: bool
+) -> HttpResponseBase:
     """The error response for a failure found by the middleware (a commit that failed, a
     success that cannot commit), in the request's format.
 

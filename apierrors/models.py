@@ -10,11 +10,37 @@ from .message_template import parse_template, placeholders
 
 # FHIR R4 IssueType value set (http://hl7.org/fhir/R4/valueset-issue-type.html).
 FHIR_ISSUE_TYPES = (
-    "invalid", "structure", "required", "value", "invariant", "security", "login", "unknown",
-    "expired", "forbidden", "suppressed", "processing", "not-supported", "duplicate",
-    "multiple-matches", "not-found", "deleted", "too-long", "code-invalid", "extension",
-    "too-costly", "business-rule", "conflict", "transient", "lock-error", "no-store",
-    "exception", "timeout", "incomplete", "throttled", "informational",
+    "invalid",
+    "structure",
+    "required",
+    "value",
+    "invariant",
+    "security",
+    "login",
+    "unknown",
+    "expired",
+    "forbidden",
+    "suppressed",
+    "processing",
+    "not-supported",
+    "duplicate",
+    "multiple-matches",
+    "not-found",
+    "deleted",
+    "too-long",
+    "code-invalid",
+    "extension",
+    "too-costly",
+    "business-rule",
+    "conflict",
+    "transient",
+    "lock-error",
+    "no-store",
+    "exception",
+    "timeout",
+    "incomplete",
+    "throttled",
+    "informational",
 )
 FHIR_SEVERITIES = ("fatal", "error", "warning", "information")
 
@@ -27,9 +53,12 @@ def validate_error_status(value: int) -> None:
     """One clear message instead of Django's two range messages plus a constraint's."""
     if not 400 <= value <= 599:
         raise ValidationError(
-            _("%(value)s is not an error status: use a 4xx (the caller's mistake) or 5xx "
-              "(ours) code, between 400 and 599."),
-            code="status_range", params={"value": value},
+            _(
+                "%(value)s is not an error status: use a 4xx (the caller's mistake) or 5xx "
+                "(ours) code, between 400 and 599."
+            ),
+            code="status_range",
+            params={"value": value},
         )
 
 
@@ -45,12 +74,21 @@ def check_placeholders(template: str, allowed: list[str], field: str) -> None:
         return  # the field's own validator reports the syntax error
     unknown = [name for name in used if name not in allowed]
     if unknown:
-        raise ValidationError({field: ValidationError(
-            _("%(unknown)s is not filled in by the code. Placeholders available here: "
-              "%(allowed)s."),
-            code="template_unknown_placeholder",
-            params={"unknown": _placeholder_list(unknown), "allowed": _placeholder_list(allowed)},
-        )})
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _(
+                        "%(unknown)s is not filled in by the code. Placeholders available here: "
+                        "%(allowed)s."
+                    ),
+                    code="template_unknown_placeholder",
+                    params={
+                        "unknown": _placeholder_list(unknown),
+                        "allowed": _placeholder_list(allowed),
+                    },
+                )
+            }
+        )
 
 
 def reserved_by(error_code: int | None, key: str) -> DeclaredError | None:
@@ -67,11 +105,18 @@ def reserved_by(error_code: int | None, key: str) -> DeclaredError | None:
 
 
 def _reserved_error(declared: DeclaredError) -> ValidationError:
-    return ValidationError({"error_code": ValidationError(
-        _("error_code %(code)s is reserved for the built-in entry %(owner)s, which code "
-          "declares with it (even while its row is deleted). Choose another code."),
-        code="reserved", params={"code": declared.error_code, "owner": declared.key},
-    )})
+    return ValidationError(
+        {
+            "error_code": ValidationError(
+                _(
+                    "error_code %(code)s is reserved for the built-in entry %(owner)s, which code "
+                    "declares with it (even while its row is deleted). Choose another code."
+                ),
+                code="reserved",
+                params={"code": declared.error_code, "owner": declared.key},
+            )
+        }
+    )
 
 
 class ErrorCodeManager(models.Manager):
@@ -81,12 +126,15 @@ class ErrorCodeManager(models.Manager):
 
 class ErrorCode(models.Model):
     key = models.SlugField(
-        _("key"), max_length=100, unique=True,
+        _("key"),
+        max_length=100,
+        unique=True,
         help_text=_("Stable identifier used in code, e.g. appointment_unavailable."),
     )
     error_code = models.PositiveIntegerField(
-        _("error code"), unique=True,
-        help_text=_("The integer partners see in {\"error_code\": N}."),
+        _("error code"),
+        unique=True,
+        help_text=_('The integer partners see in {"error_code": N}.'),
     )
     status = models.PositiveSmallIntegerField(
         _("HTTP status"),
@@ -95,20 +143,28 @@ class ErrorCode(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     message = models.TextField(
-        _("message template"), validators=[validate_template],
-        help_text=_("Placeholders are plain names in braces, e.g. Unknown {resource} resource "
-                    "'{id}'. Write a literal brace as {{ or }}."),
+        _("message template"),
+        validators=[validate_template],
+        help_text=_(
+            "Placeholders are plain names in braces, e.g. Unknown {resource} resource "
+            "'{id}'. Write a literal brace as {{ or }}."
+        ),
     )
     fhir_code = models.CharField(
-        _("FHIR issue code"), max_length=32, choices=[(c, c) for c in FHIR_ISSUE_TYPES],
+        _("FHIR issue code"),
+        max_length=32,
+        choices=[(c, c) for c in FHIR_ISSUE_TYPES],
     )
     severity = models.CharField(
-        _("severity"), max_length=16, default="error",
+        _("severity"),
+        max_length=16,
+        default="error",
         choices=[(s, s) for s in FHIR_SEVERITIES],
     )
     description = models.TextField(_("description"), blank=True)
     is_public = models.BooleanField(
-        _("published"), default=True,
+        _("published"),
+        default=True,
         help_text=_("Listed in the published dictionary. Internal entries are left out."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -152,14 +208,25 @@ class ErrorCode(models.Model):
             check_placeholders(self.message, placeholders(declared.message), "message")
         if self.error_code is not None:
             # Named here, because Django's generic "already exists" doesn't say by whom.
-            other = (ErrorCode._default_manager.filter(error_code=self.error_code)
-                     .exclude(pk=self.pk).values_list("key", flat=True).first())
+            other = (
+                ErrorCode._default_manager.filter(error_code=self.error_code)
+                .exclude(pk=self.pk)
+                .values_list("key", flat=True)
+                .first()
+            )
             if other is not None:
-                raise ValidationError({"error_code": ValidationError(
-                    _("error_code %(code)s is already used by %(other)s. Partners map each "
-                      "code to one error, so every entry needs its own."),
-                    code="unique", params={"code": self.error_code, "other": other},
-                )})
+                raise ValidationError(
+                    {
+                        "error_code": ValidationError(
+                            _(
+                                "error_code %(code)s is already used by %(other)s. Partners map "
+                                "each code to one error, so every entry needs its own."
+                            ),
+                            code="unique",
+                            params={"code": self.error_code, "other": other},
+                        )
+                    }
+                )
         owner = reserved_by(self.error_code, self.key)
         if owner is not None:
             raise _reserved_error(owner)
@@ -185,8 +252,9 @@ class ErrorTranslation(models.Model):
         verbose_name = _("translation")
         verbose_name_plural = _("translations")
         constraints = [
-            models.UniqueConstraint(fields=["error", "language"],
-                                    name="apierrors_translation_unique"),
+            models.UniqueConstraint(
+                fields=["error", "language"], name="apierrors_translation_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -196,11 +264,15 @@ class ErrorTranslation(models.Model):
         super().clean()
         languages = [code for code, _name in settings.LANGUAGES]
         if self.language and self.language not in languages:
-            raise ValidationError({"language": ValidationError(
-                _("%(language)s is not one of the site's languages (%(languages)s)."),
-                code="language",
-                params={"language": self.language, "languages": ", ".join(languages)},
-            )})
+            raise ValidationError(
+                {
+                    "language": ValidationError(
+                        _("%(language)s is not one of the site's languages (%(languages)s)."),
+                        code="language",
+                        params={"language": self.language, "languages": ", ".join(languages)},
+                    )
+                }
+            )
         try:
             error = self.error  # in the admin's inline: the parent as just edited
         except ErrorCode.DoesNotExist:

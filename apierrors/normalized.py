@@ -80,8 +80,11 @@ def _walk(node: Any, path: str, details: list[Detail]) -> None:
                         if item.__class__ is ErrorDetail:  # DRF's, the usual: the cheap way
                             append(_new_tuple(Detail, (field_path, str(item), item.code)))
                         elif isinstance(item, str):
-                            append(_new_tuple(Detail, (field_path, str(item),
-                                                       getattr(item, "code", None))))
+                            append(
+                                _new_tuple(
+                                    Detail, (field_path, str(item), getattr(item, "code", None))
+                                )
+                            )
                         else:  # not a list of messages after all: undo, go the long way
                             if done := next(i for i, x in enumerate(messages) if x is item):
                                 del details[-done:]
@@ -120,8 +123,9 @@ def details_from_pairs(pairs: Iterable[Any]) -> list[Detail]:
         if isinstance(item, Detail):
             out.append(item)
         elif isinstance(item, Mapping):
-            out.append(Detail(str(item.get("path", "")), str(item.get("message", "")),
-                              item.get("code")))
+            out.append(
+                Detail(str(item.get("path", "")), str(item.get("message", "")), item.get("code"))
+            )
         else:
             out.append(Detail(*(str(p) if p is not None else None for p in item)))
     return out

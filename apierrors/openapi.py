@@ -140,10 +140,12 @@ def _unparseable_is_value_error(loads: Callable[..., Any]) -> Callable[..., Any]
     return loads_or_value_error
 
 
-_CONFIG = Config(extra_media_type_deserializers={
-    media_type: _unparseable_is_value_error(loads)
-    for media_type, loads in media_type_deserializers.items()
-})
+_CONFIG = Config(
+    extra_media_type_deserializers={
+        media_type: _unparseable_is_value_error(loads)
+        for media_type, loads in media_type_deserializers.items()
+    }
+)
 
 _lock = threading.Lock()
 _specs: dict[str, OpenAPI | None] = {}
@@ -162,8 +164,10 @@ def get_openapi(urlconf: str | None = None) -> OpenAPI | None:
                 try:
                     _specs[urlconf] = OpenAPI.from_dict(load_schema(urlconf), config=_CONFIG)
                 except Exception:
-                    logger.exception("OpenAPI request validation is off: the schema of %s "
-                                     "could not be loaded", urlconf)
+                    logger.exception(
+                        "OpenAPI request validation is off: the schema of %s could not be loaded",
+                        urlconf,
+                    )
                     _specs[urlconf] = None
     return _specs[urlconf]
 
@@ -186,8 +190,9 @@ def _forget_schemas(*, setting: str, **kwargs: Any) -> None:
         _specs.clear()
 
 
-def validation_error(request: HttpRequest, urlconf: str | None = None
-                     ) -> tuple[str, list[Detail]] | None:
+def validation_error(
+    request: HttpRequest, urlconf: str | None = None
+) -> tuple[str, list[Detail]] | None:
     """``("openapi_validation" | "authentication_failed", details)`` if the request fails."""
     spec = get_openapi(urlconf)
     if spec is None:
@@ -208,9 +213,13 @@ def validation_error(request: HttpRequest, urlconf: str | None = None
         # openapi-core failed on this request (a body nested too deeply for its schema
         # validator, or a bug of its own): what it found before stands; the rest is left to
         # DRF, which parses and validates the body itself. Never a 500 for the client.
-        logger.warning("OpenAPI validation of %s %s stopped: openapi-core raised; the rest "
-                       "of the request is left to the view.", log_safe(request.method),
-                       log_safe(request.path), exc_info=True)
+        logger.warning(
+            "OpenAPI validation of %s %s stopped: openapi-core raised; the rest "
+            "of the request is left to the view.",
+            log_safe(request.method),
+            log_safe(request.path),
+            exc_info=True,
+        )
     return ("openapi_validation", details) if details else None
 
 
@@ -228,7 +237,8 @@ def _details(error: Exception) -> Iterable[Detail]:
     elif isinstance(error, RequestBodyValidationError):
         cause = error.__cause__
         if isinstance(cause, MediaTypeFinderError | DeserializeError) and not isinstance(
-                cause, CastError):
+            cause, CastError
+        ):
             return  # unparseable or unsupported: DRF's parse_error / 415 say it better
         for schema_error in getattr(cause, "schema_errors", None) or ():
             path = ".".join(str(p) for p in getattr(schema_error, "path", ()))
@@ -279,20 +289,24 @@ class OpenAPIValidationMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func: Callable[..., Any],
-                     view_args: tuple[Any, ...], view_kwargs: dict[str, Any]
-                     ) -> HttpResponseBase | None:
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
         view_class = getattr(view_func, "cls", None)  # DRF views; plain views aren't described
-        if view_class is None or not is_api_request(request) or not validation_enabled(
-                view_class):
+        if view_class is None or not is_api_request(request) or not validation_enabled(view_class):
             return None
         failure = validation_error(request, getattr(request, "urlconf", None))
         if failure is None:
             return None
         key, details = failure
         if key == "authentication_failed":
-            exc: APIError = APIError(key, headers={
-                "WWW-Authenticate": www_authenticate(request, view_class)})
+            exc: APIError = APIError(
+                key, headers={"WWW-Authenticate": www_authenticate(request, view_class)}
+            )
         else:
             exc = OpenAPIValidationFailed(details=details)
         # The view's class carries its error_format; the response is in the view's format.

@@ -32,18 +32,26 @@ def _finite_float(text: str) -> float:
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: dict[str, Any] | None = None,
+    ) -> Any:
         if not self.strict:
             return super().parse(stream, media_type, parser_context)
         parser_context = parser_context or {}
         # DRF 3.18 refuses non-text codecs (bz2_codec would decompress past the size limit).
         get_encoding = getattr(parsers, "get_encoding", None)
-        encoding = (get_encoding(parser_context) if get_encoding is not None
-                    else parser_context.get("encoding", settings.DEFAULT_CHARSET))
+        encoding = (
+            get_encoding(parser_context)
+            if get_encoding is not None
+            else parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        )
         try:
             decoded_stream = codecs.getreader(encoding)(stream)
-            return json.load(decoded_stream, parse_constant=json.strict_constant,
-                             parse_float=_finite_float)
+            return json.load(
+                decoded_stream, parse_constant=json.strict_constant, parse_float=_finite_float
+            )
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None

@@ -51,8 +51,9 @@ class LanguagePreview:
     formats: list[FormatPreview]
 
 
-def entry_from_values(values: Mapping[str, Any],
-                      translations: Mapping[str, tuple[str, str]] | None = None) -> Entry:
+def entry_from_values(
+    values: Mapping[str, Any], translations: Mapping[str, tuple[str, str]] | None = None
+) -> Entry:
     """An ``Entry`` built from (possibly unsaved) field values, as the catalog builds one."""
     key = str(values.get("key") or "")
     return Entry(
@@ -72,9 +73,20 @@ def entry_from_values(values: Mapping[str, Any],
 
 def entry_from_instance(obj: Any) -> Entry:
     """An ``Entry`` for a saved ``ErrorCode`` row (its translations included)."""
-    values = {f: getattr(obj, f) for f in (
-        "key", "error_code", "status", "title", "message", "fhir_code", "severity",
-        "description", "is_public")}
+    values = {
+        f: getattr(obj, f)
+        for f in (
+            "key",
+            "error_code",
+            "status",
+            "title",
+            "message",
+            "fhir_code",
+            "severity",
+            "description",
+            "is_public",
+        )
+    }
     translations = {}
     if obj.pk is not None:
         translations = {t.language: (t.title, t.message) for t in obj.translations.all()}
@@ -106,14 +118,16 @@ def sample_params(entry: Entry) -> dict[str, str]:
     return {n: SAMPLE_PARAMS.get(n, f"<{n}>") for n in names}
 
 
-def render_formats(entry: Entry, request: HttpRequest | None,
-                   formats: Iterable[str] = tuple(BUILTIN_FORMATS)) -> list[FormatPreview]:
+def render_formats(
+    entry: Entry, request: HttpRequest | None, formats: Iterable[str] = tuple(BUILTIN_FORMATS)
+) -> list[FormatPreview]:
     """Each format's response for ``entry`` in the active language, via the real pipeline."""
     handler = get_handler()
     out = []
     for name in formats:
         error = NormalizedError(
-            entry=entry, message=entry.render_message(sample_params(entry)),
+            entry=entry,
+            message=entry.render_message(sample_params(entry)),
             instance=SAMPLE_INSTANCE,
             request_id=SAMPLE_REQUEST_ID if entry.status >= 500 else None,
         )
@@ -123,25 +137,33 @@ def render_formats(entry: Entry, request: HttpRequest | None,
             phrase = HTTPStatus(entry.status).phrase
         except ValueError:
             phrase = ""
-        headers = [(k, v) for k, v in response.items()
-                   if k.lower() not in ("vary", "allow", "x-frame-options")]
+        headers = [
+            (k, v)
+            for k, v in response.items()
+            if k.lower() not in ("vary", "allow", "x-frame-options")
+        ]
         out.append(FormatPreview(name, f"HTTP {entry.status} {phrase}".rstrip(), headers, body))
     return out
 
 
-def preview(entry: Entry, request: HttpRequest | None,
-            languages: Iterable[tuple[str, str]] | None = None) -> list[LanguagePreview]:
+def preview(
+    entry: Entry, request: HttpRequest | None, languages: Iterable[tuple[str, str]] | None = None
+) -> list[LanguagePreview]:
     """The four bodies in each language (default: ``settings.LANGUAGES``)."""
     result = []
     for code, name in languages if languages is not None else settings.LANGUAGES:
         with override(code):
             title, _parsed = entry.localized(code)
-            result.append(LanguagePreview(
-                language=code, language_name=str(name), title=str(title),
-                message=entry.render_message(sample_params(entry)),
-                source=text_source(entry, code),
-                formats=render_formats(entry, request),
-            ))
+            result.append(
+                LanguagePreview(
+                    language=code,
+                    language_name=str(name),
+                    title=str(title),
+                    message=entry.render_message(sample_params(entry)),
+                    source=text_source(entry, code),
+                    formats=render_formats(entry, request),
+                )
+            )
     return result
 
 

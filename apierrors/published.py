@@ -57,6 +57,7 @@ def is_published(entry: Entry) -> bool:
 
 def one_per_code(entries: Iterable[Entry]) -> list[Entry]:
     """``entries`` by ``error_code``, each code once: its declared owner's if it has one."""
+
     def rank(entry: Entry) -> tuple[int, int, str]:
         declared = DECLARED.get(entry.key)
         owns = declared is not None and declared.error_code == entry.error_code
@@ -70,14 +71,17 @@ def one_per_code(entries: Iterable[Entry]) -> list[Entry]:
 
 def public_entries(include_internal: bool = False) -> list[Entry]:
     """The dictionary's entries by ``error_code``; internal ones only when asked for."""
-    return [e for e in one_per_code(catalog.entries().values())
-            if include_internal or is_published(e)]
+    return [
+        e for e in one_per_code(catalog.entries().values()) if include_internal or is_published(e)
+    ]
 
 
 def template_text(entry: Entry) -> str:
     """The localized message template with its placeholders, as a partner should read it."""
-    return "".join(lit.replace("{", "{{").replace("}", "}}") + ("{" + name + "}" if name else "")
-                   for lit, name in entry.localized()[1])
+    return "".join(
+        lit.replace("{", "{{").replace("}", "}}") + ("{" + name + "}" if name else "")
+        for lit, name in entry.localized()[1]
+    )
 
 
 def description_text(entry: Entry) -> str:
@@ -134,8 +138,9 @@ def _language_from_url(request: HttpRequest) -> bool:
         return True
     urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
     prefixes_used, prefixed_default = is_language_prefix_patterns_used(urlconf)
-    return prefixes_used and (get_language_from_path(request.path_info) is not None
-                              or not prefixed_default)
+    return prefixes_used and (
+        get_language_from_path(request.path_info) is not None or not prefixed_default
+    )
 
 
 def _language_from_cookie(request: HttpRequest) -> bool:
@@ -160,13 +165,15 @@ def _cache_headers(request: HttpRequest, response: HttpResponse) -> None:
     if _language_from_url(request):
         response["Cache-Control"] = CACHE_CONTROL
         return
-    response["Cache-Control"] = (PRIVATE_CACHE_CONTROL if _language_from_cookie(request)
-                                 else CACHE_CONTROL)
+    response["Cache-Control"] = (
+        PRIVATE_CACHE_CONTROL if _language_from_cookie(request) else CACHE_CONTROL
+    )
     patch_vary_headers(response, ["Accept-Language", "Cookie"])
 
 
-def _conditional(request: HttpRequest, build: Callable[[], HttpResponse],
-                 modified: datetime | None) -> HttpResponse:
+def _conditional(
+    request: HttpRequest, build: Callable[[], HttpResponse], modified: datetime | None
+) -> HttpResponse:
     response = build()
     etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
     response["ETag"] = etag
@@ -175,7 +182,8 @@ def _conditional(request: HttpRequest, build: Callable[[], HttpResponse],
     _cache_headers(request, response)
     # Django's own precedence: If-None-Match first, If-Modified-Since only without it.
     return get_conditional_response(
-        request, etag=etag,
+        request,
+        etag=etag,
         last_modified=int(modified.timestamp()) if modified is not None else None,
         response=response,
     )
@@ -201,12 +209,18 @@ def dictionary_html(request: HttpRequest) -> HttpResponse:
         entries = public_entries()
 
         def build() -> HttpResponse:
-            return HttpResponse(render_to_string("apierrors/dictionary.html", {
-                "entries": [entry_as_dict(e, request) for e in entries],
-                "language": language,
-                "languages": settings.LANGUAGES,
-                "json_url": _json_url(language),
-            }, request=request))
+            return HttpResponse(
+                render_to_string(
+                    "apierrors/dictionary.html",
+                    {
+                        "entries": [entry_as_dict(e, request) for e in entries],
+                        "language": language,
+                        "languages": settings.LANGUAGES,
+                        "json_url": _json_url(language),
+                    },
+                    request=request,
+                )
+            )
 
         return _conditional(request, build, last_modified(entries))
 
@@ -219,12 +233,18 @@ def entry_detail(request: HttpRequest, key: str) -> HttpResponse:
     with requested_language(request) as language:
 
         def build() -> HttpResponse:
-            return HttpResponse(render_to_string("apierrors/entry.html", {
-                "entry": entry_as_dict(entry, request),
-                "examples": render_formats(entry, request),
-                "language": language,
-                "languages": settings.LANGUAGES,
-            }, request=request))
+            return HttpResponse(
+                render_to_string(
+                    "apierrors/entry.html",
+                    {
+                        "entry": entry_as_dict(entry, request),
+                        "examples": render_formats(entry, request),
+                        "language": language,
+                        "languages": settings.LANGUAGES,
+                    },
+                    request=request,
+                )
+            )
 
         return _conditional(request, build, entry.updated_at)
 

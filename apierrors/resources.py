@@ -46,9 +46,13 @@ class TooManyRows(ValueError):
     """The file is bigger than any dictionary: refused before a row is validated."""
 
     def __init__(self) -> None:
-        super().__init__(gettext(
-            "The file has more than %(max)d rows; an error dictionary is far smaller. "
-            "Split it, or check that this is the right file.") % {"max": MAX_IMPORT_ROWS})
+        super().__init__(
+            gettext(
+                "The file has more than %(max)d rows; an error dictionary is far smaller. "
+                "Split it, or check that this is the right file."
+            )
+            % {"max": MAX_IMPORT_ROWS}
+        )
 
 
 def _check_rows(count: int) -> None:
@@ -86,16 +90,18 @@ class StrictBooleanWidget(widgets.BooleanWidget):
             return True
         if text in ("0", "false"):
             return False
-        raise ValueError(gettext("%(value)s is not one of 1, 0, true, false.")
-                         % {"value": str(value)[:50]})
+        raise ValueError(
+            gettext("%(value)s is not one of 1, 0, true, false.") % {"value": str(value)[:50]}
+        )
 
 
 class TranslationField(fields.Field):
     """``title_pl`` / ``message_pl``: one part of one language's ErrorTranslation."""
 
     def __init__(self, language: str, part: str) -> None:
-        super().__init__(attribute=f"translation_{part}_{language}",
-                         column_name=f"{part}_{language}", default="")
+        super().__init__(
+            attribute=f"translation_{part}_{language}", column_name=f"{part}_{language}", default=""
+        )
         self.language, self.part = language, part
 
     def get_value(self, instance: ErrorCode) -> str:
@@ -114,7 +120,8 @@ class TranslationField(fields.Field):
         value = self.clean(row, **kwargs)
         # Not stripped: the cell's text exactly, as for the entry's own columns.
         instance.__dict__.setdefault(_PENDING, {})[(self.language, self.part)] = (
-            "" if value is None else str(value))
+            "" if value is None else str(value)
+        )
 
 
 def translation_languages() -> list[str]:
@@ -122,17 +129,28 @@ def translation_languages() -> list[str]:
 
 
 class ErrorCodeResource(resources.ModelResource):
-    error_code = fields.Field(attribute="error_code", column_name="error_code",
-                              widget=WholeNumberWidget())
+    error_code = fields.Field(
+        attribute="error_code", column_name="error_code", widget=WholeNumberWidget()
+    )
     status = fields.Field(attribute="status", column_name="status", widget=WholeNumberWidget())
-    is_public = fields.Field(attribute="is_public", column_name="is_public",
-                             widget=StrictBooleanWidget())
+    is_public = fields.Field(
+        attribute="is_public", column_name="is_public", widget=StrictBooleanWidget()
+    )
 
     class Meta:
         model = ErrorCode
         import_id_fields = ["key"]
-        fields = ["key", "error_code", "status", "title", "message", "fhir_code", "severity",
-                  "is_public", "description"]
+        fields = [
+            "key",
+            "error_code",
+            "status",
+            "title",
+            "message",
+            "fhir_code",
+            "severity",
+            "is_public",
+            "description",
+        ]
         clean_model_instances = True  # the model's validation, as in the admin form
         skip_unchanged = True
         report_skipped = True
@@ -168,15 +186,18 @@ class ErrorCodeResource(resources.ModelResource):
             errors = exc.update_error_dict(errors)
         for column, value in row.items():
             if isinstance(value, str) and "\x00" in value:  # as the admin's forms refuse it
-                errors.setdefault(column, []).append(
-                    gettext("Null characters are not allowed."))
+                errors.setdefault(column, []).append(gettext("Null characters are not allowed."))
         key, number = row.get("key"), kwargs.get("row_number")
         seen = getattr(self, _SEEN_KEYS, None)
         if seen is not None and key:
             if key in seen:
-                errors.setdefault("key", []).append(gettext(
-                    "%(key)s is also on row %(row)s: list each entry once, or the last row "
-                    "would silently win.") % {"key": key, "row": seen[key]})
+                errors.setdefault("key", []).append(
+                    gettext(
+                        "%(key)s is also on row %(row)s: list each entry once, or the last row "
+                        "would silently win."
+                    )
+                    % {"key": key, "row": seen[key]}
+                )
             else:
                 seen[key] = number
         pending = instance.__dict__.get(_PENDING, {})
@@ -194,8 +215,8 @@ class ErrorCodeResource(resources.ModelResource):
                     check_placeholders(value, allowed, column)
             except ValidationError as exc:
                 errors.setdefault(column, []).extend(
-                    exc.message_dict.get(column, []) if hasattr(exc, "error_dict")
-                    else exc.messages)
+                    exc.message_dict.get(column, []) if hasattr(exc, "error_dict") else exc.messages
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -205,10 +226,8 @@ class ErrorCodeResource(resources.ModelResource):
         pending = instance.__dict__.pop(_PENDING, {})
         for language in {lang for lang, _part in pending}:
             current = {t.language: t for t in instance.translations.all()}.get(language)
-            title = pending.get((language, "title"),
-                                current.title if current else "")
-            message = pending.get((language, "message"),
-                                  current.message if current else "")
+            title = pending.get((language, "title"), current.title if current else "")
+            message = pending.get((language, "message"), current.message if current else "")
             if not title and not message:
                 if current is not None:
                     current.delete()  # both cells emptied: the translation goes
@@ -300,7 +319,7 @@ class SpreadsheetSafeXLSX(base_formats.XLSX):
             dataset = tablib.Dataset(headers=[_ooxml_unescape(h) for h in headers])
             blank = 0
             for values in rows:
-                values = list(values[:len(headers)])
+                values = list(values[: len(headers)])
                 if all(v is None for v in values):
                     blank += 1  # a formatted but empty range; a long run of them is the end
                     if blank > _BLANK_ROWS_AT_END:
@@ -308,8 +327,9 @@ class SpreadsheetSafeXLSX(base_formats.XLSX):
                     continue
                 blank = 0
                 _check_rows(len(dataset) + 1)
-                dataset.append([_ooxml_unescape(v) for v in values]
-                               + [None] * (len(headers) - len(values)))
+                dataset.append(
+                    [_ooxml_unescape(v) for v in values] + [None] * (len(headers) - len(values))
+                )
         finally:
             book.close()
         return dataset

@@ -61,11 +61,37 @@ WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 OPENAPI_MIDDLEWARE = "apierrors.openapi.OpenAPIValidationMiddleware"
 
 FHIR_ISSUE_TYPES = [
-    "invalid", "structure", "required", "value", "invariant", "security", "login", "unknown",
-    "expired", "forbidden", "suppressed", "processing", "not-supported", "duplicate",
-    "multiple-matches", "not-found", "deleted", "too-long", "code-invalid", "extension",
-    "too-costly", "business-rule", "conflict", "transient", "lock-error", "no-store",
-    "exception", "timeout", "incomplete", "throttled", "informational",
+    "invalid",
+    "structure",
+    "required",
+    "value",
+    "invariant",
+    "security",
+    "login",
+    "unknown",
+    "expired",
+    "forbidden",
+    "suppressed",
+    "processing",
+    "not-supported",
+    "duplicate",
+    "multiple-matches",
+    "not-found",
+    "deleted",
+    "too-long",
+    "code-invalid",
+    "extension",
+    "too-costly",
+    "business-rule",
+    "conflict",
+    "transient",
+    "lock-error",
+    "no-store",
+    "exception",
+    "timeout",
+    "incomplete",
+    "throttled",
+    "informational",
 ]
 
 _STRING = {"type": "string"}
@@ -74,72 +100,108 @@ _SECONDS = {"type": "string", "pattern": "^[0-9]+$"}
 
 # name, schema of each built-in format's body (the formats are in apierrors.formats).
 FORMAT_SCHEMAS: dict[type[ErrorFormat], tuple[str, dict[str, Any]]] = {
-    FhirFormat: ("OperationOutcome", {
-        "type": "object",
-        "description": "FHIR R4 OperationOutcome; one issue per field error.",
-        "required": ["resourceType", "issue"],
-        "properties": {
-            # A pattern, not a one-value enum: drf-spectacular's enum hook would lift that
-            # into a component of its own.
-            "resourceType": {"type": "string", "pattern": "^OperationOutcome$"},
-            "issue": {"type": "array", "minItems": 1, "items": {
-                "type": "object",
-                "required": ["severity", "code"],
-                "properties": {
-                    "severity": {"type": "string",
-                                 "enum": ["fatal", "error", "warning", "information"]},
-                    "code": {"type": "string", "enum": FHIR_ISSUE_TYPES},
-                    "details": {"type": "object", "properties": {"text": _STRING}},
-                    "expression": {"type": "array", "items": _STRING},
-                    "diagnostics": _STRING,
-                },
-            }},
-        },
-    }),
-    DocplannerFormat: ("DocplannerError", {
-        "type": "object",
-        "description": "Docplanner's error body: the dictionary's integer code.",
-        "required": ["error_code"],
-        "properties": {"error_code": {"type": "integer"}},
-    }),
-    ShipStreamFormat: ("ShipStreamErrors", {
-        "type": "object",
-        "description": "ShipStream's errors envelope.",
-        "required": ["errors"],
-        "properties": {"errors": {"type": "array", "minItems": 1, "items": {
+    FhirFormat: (
+        "OperationOutcome",
+        {
             "type": "object",
-            "required": ["type", "message"],
+            "description": "FHIR R4 OperationOutcome; one issue per field error.",
+            "required": ["resourceType", "issue"],
             "properties": {
-                "type": _STRING,
+                # A pattern, not a one-value enum: drf-spectacular's enum hook would lift that
+                # into a component of its own.
+                "resourceType": {"type": "string", "pattern": "^OperationOutcome$"},
+                "issue": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["severity", "code"],
+                        "properties": {
+                            "severity": {
+                                "type": "string",
+                                "enum": ["fatal", "error", "warning", "information"],
+                            },
+                            "code": {"type": "string", "enum": FHIR_ISSUE_TYPES},
+                            "details": {"type": "object", "properties": {"text": _STRING}},
+                            "expression": {"type": "array", "items": _STRING},
+                            "diagnostics": _STRING,
+                        },
+                    },
+                },
+            },
+        },
+    ),
+    DocplannerFormat: (
+        "DocplannerError",
+        {
+            "type": "object",
+            "description": "Docplanner's error body: the dictionary's integer code.",
+            "required": ["error_code"],
+            "properties": {"error_code": {"type": "integer"}},
+        },
+    ),
+    ShipStreamFormat: (
+        "ShipStreamErrors",
+        {
+            "type": "object",
+            "description": "ShipStream's errors envelope.",
+            "required": ["errors"],
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["type", "message"],
+                        "properties": {
+                            "type": _STRING,
+                            "error_code": {"type": "integer"},
+                            "message": _STRING,
+                            "details": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["key", "message"],
+                                    "properties": {"key": _STRING, "message": _STRING},
+                                },
+                            },
+                            "request_id": _STRING,
+                        },
+                    },
+                }
+            },
+        },
+    ),
+    ProblemFormat: (
+        "ProblemDetails",
+        {
+            "type": "object",
+            "description": "RFC 9457 problem details, with the dictionary's code and key.",
+            "required": ["type", "title", "status", "detail", "error_code", "key", "errors"],
+            "properties": {
+                "type": {"type": "string", "format": "uri-reference"},
+                "title": _STRING,
+                "status": {"type": "integer"},
+                "detail": _STRING,
+                "instance": _STRING,
                 "error_code": {"type": "integer"},
-                "message": _STRING,
-                "details": {"type": "array", "items": {
-                    "type": "object", "required": ["key", "message"],
-                    "properties": {"key": _STRING, "message": _STRING},
-                }},
+                "key": _STRING,
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["pointer", "detail"],
+                        "properties": {
+                            "pointer": _STRING,
+                            "detail": _STRING,
+                            "code": _NULLABLE_STRING,
+                        },
+                    },
+                },
                 "request_id": _STRING,
             },
-        }}},
-    }),
-    ProblemFormat: ("ProblemDetails", {
-        "type": "object",
-        "description": "RFC 9457 problem details, with the dictionary's code and key.",
-        "required": ["type", "title", "status", "detail", "error_code", "key", "errors"],
-        "properties": {
-            "type": {"type": "string", "format": "uri-reference"},
-            "title": _STRING,
-            "status": {"type": "integer"},
-            "detail": _STRING,
-            "instance": _STRING,
-            "error_code": {"type": "integer"},
-            "key": _STRING,
-            "errors": {"type": "array", "items": {
-                "type": "object", "required": ["pointer", "detail"],
-                "properties": {"pointer": _STRING, "detail": _STRING, "code": _NULLABLE_STRING},
-            }},
-            "request_id": _STRING,
         },
-    }),
+    ),
 }
 
 
@@ -149,9 +211,13 @@ def _constrain(format_class: type[ErrorFormat], entries: list[Entry]) -> dict[st
     if format_class is DocplannerFormat:
         return {"properties": {"error_code": codes}}
     if format_class is ProblemFormat:
-        return {"properties": {"error_code": codes, "status": {
-            "type": "integer", "enum": sorted({e.status for e in entries})},
-            "key": {"type": "string", "enum": sorted(e.key for e in entries)}}}
+        return {
+            "properties": {
+                "error_code": codes,
+                "status": {"type": "integer", "enum": sorted({e.status for e in entries})},
+                "key": {"type": "string", "enum": sorted(e.key for e in entries)},
+            }
+        }
     if format_class is ShipStreamFormat:
         return {"properties": {"errors": {"items": {"properties": {"error_code": codes}}}}}
     return None
@@ -172,14 +238,20 @@ class ErrorResponsesMixin:
         if self._may_forbid():
             keys.append("authorization_failed")
         if has_body:
-            keys += ["invalid_request", "parse_error", "unsupported_media_type",
-                     "request_too_large"]
+            keys += [
+                "invalid_request",
+                "parse_error",
+                "unsupported_media_type",
+                "request_too_large",
+            ]
         if self._validated():
             keys.append("openapi_validation")
         if "{" in self.path:  # type: ignore[attr-defined]
             keys += ["unknown_resource", "not_found"]
-        elif isinstance(self._get_paginator(),  # type: ignore[attr-defined]
-                        PageNumberPagination | CursorPagination):
+        elif isinstance(
+            self._get_paginator(),  # type: ignore[attr-defined]
+            PageNumberPagination | CursorPagination,
+        ):
             keys.append("not_found")  # an out-of-range page
         keys += self._model_conflicts()
         if isinstance(view, ConditionalMixin) and method in WRITE_METHODS:
@@ -210,13 +282,17 @@ class ErrorResponsesMixin:
 
     def _may_forbid(self) -> bool:
         view = self.view  # type: ignore[attr-defined]
-        plain = {permissions.AllowAny, permissions.IsAuthenticated,
-                 permissions.IsAuthenticatedOrReadOnly}
+        plain = {
+            permissions.AllowAny,
+            permissions.IsAuthenticated,
+            permissions.IsAuthenticatedOrReadOnly,
+        }
         if any(type(p) not in plain for p in view.get_permissions()):
             return True
         # Session authentication checks CSRF on unsafe methods: a 403 when it fails.
         return self.method not in permissions.SAFE_METHODS and any(  # type: ignore[attr-defined]
-            isinstance(a, SessionAuthentication) for a in view.get_authenticators())
+            isinstance(a, SessionAuthentication) for a in view.get_authenticators()
+        )
 
     def _view_model(self) -> type[models.Model] | None:
         queryset = getattr(self.view, "queryset", None)  # type: ignore[attr-defined]
@@ -230,13 +306,16 @@ class ErrorResponsesMixin:
         if method in BODY_METHODS:
             keys.append("conflict")  # any integrity error the database reports
             opts = model._meta
-            if opts.unique_together or any(
-                    isinstance(c, models.UniqueConstraint) for c in opts.constraints) or any(
-                    f.unique and not f.primary_key for f in opts.concrete_fields):
+            if (
+                opts.unique_together
+                or any(isinstance(c, models.UniqueConstraint) for c in opts.constraints)
+                or any(f.unique and not f.primary_key for f in opts.concrete_fields)
+            ):
                 keys.append("duplicate")
         if method == "DELETE" and any(
-                getattr(rel, "on_delete", None) in (models.PROTECT, models.RESTRICT)
-                for rel in model._meta.related_objects):
+            getattr(rel, "on_delete", None) in (models.PROTECT, models.RESTRICT)
+            for rel in model._meta.related_objects
+        ):
             keys.append("protected")
         return keys
 
@@ -262,17 +341,22 @@ class ErrorResponsesMixin:
             by_status[entry.status].append(entry)
         published = {e.key for e in public_entries()}
         for status in sorted(by_status):
-            responses.setdefault(str(status),
-                                 self.error_response(status, by_status[status], published))
+            responses.setdefault(
+                str(status), self.error_response(status, by_status[status], published)
+            )
         if self._is_conditional_read():
-            responses.setdefault("304", {
-                "description": "Not modified: `If-None-Match` named the current `ETag`.",
-                "headers": {"ETag": {"schema": _STRING, "required": True}},
-            })
+            responses.setdefault(
+                "304",
+                {
+                    "description": "Not modified: `If-None-Match` named the current `ETag`.",
+                    "headers": {"ETag": {"schema": _STRING, "required": True}},
+                },
+            )
         return responses
 
-    def error_response(self, status: int, entries: list[Entry],
-                       published: set[str] | None = None) -> dict[str, Any]:
+    def error_response(
+        self, status: int, entries: list[Entry], published: set[str] | None = None
+    ) -> dict[str, Any]:
         """One OpenAPI response object for the ``entries`` sharing ``status``.
 
         ``published``: the keys the published dictionary lists (default: looked up).
@@ -285,43 +369,59 @@ class ErrorResponsesMixin:
         for error_format in self._error_formats():
             ref = self._format_component(error_format)
             extra = _constrain(type(error_format), entries) if closed else None
-            content[error_format.media_type] = {
-                "schema": {"allOf": [ref, extra]} if extra else ref}
+            content[error_format.media_type] = {"schema": {"allOf": [ref, extra]} if extra else ref}
         code_schema: dict[str, Any] = {"type": "integer"}
         key_schema: dict[str, Any] = {"type": "string"}
         if closed:
             code_schema["enum"] = sorted(e.error_code for e in entries)
             key_schema["enum"] = sorted(e.key for e in entries)
         headers: dict[str, Any] = {
-            "X-Error-Code": {"schema": code_schema, "required": True,
-                             "description": "The entry's `error_code`."},
-            "X-Error-Key": {"schema": key_schema, "required": True,
-                            "description": "The entry's `key`."},
+            "X-Error-Code": {
+                "schema": code_schema,
+                "required": True,
+                "description": "The entry's `error_code`.",
+            },
+            "X-Error-Key": {
+                "schema": key_schema,
+                "required": True,
+                "description": "The entry's `key`.",
+            },
         }
         keys = {e.key for e in entries}
         if status == 401:
             headers["WWW-Authenticate"] = {
-                "schema": _STRING, "required": keys == {"authentication_failed"},
+                "schema": _STRING,
+                "required": keys == {"authentication_failed"},
                 "description": 'RFC 6750 challenge, e.g. `Bearer realm="api", '
-                               'error="invalid_token"`; absent for `unauthorized`.'}
+                'error="invalid_token"`; absent for `unauthorized`.',
+            }
         if status == 429:
-            headers["Retry-After"] = {"schema": _SECONDS, "required": False,
-                                      "description": "Seconds to wait before retrying."}
+            headers["Retry-After"] = {
+                "schema": _SECONDS,
+                "required": False,
+                "description": "Seconds to wait before retrying.",
+            }
             headers["X-Rate-Limit-Remaining"] = {"schema": _SECONDS, "required": True}
         if status == 503:
-            headers["Retry-After"] = {"schema": _SECONDS, "required": True,
-                                      "description": "Seconds to wait before retrying."}
+            headers["Retry-After"] = {
+                "schema": _SECONDS,
+                "required": True,
+                "description": "Seconds to wait before retrying.",
+            }
         if status >= 500:
             headers[api_settings.REQUEST_ID_HEADER] = {
-                "schema": _STRING, "required": True,
-                "description": "The request id, also in the body and the server's log."}
+                "schema": _STRING,
+                "required": True,
+                "description": "The request id, also in the body and the server's log.",
+            }
         listed = ", ".join(f"`{e.key}` ({e.error_code})" for e in shown)
         return {
             "description": f"{listed or HTTPStatus(status).phrase}.",
             "content": content,
             "headers": headers,
-            "x-error-codes": [{"key": e.key, "error_code": e.error_code, "title": e.title}
-                              for e in shown],
+            "x-error-codes": [
+                {"key": e.key, "error_code": e.error_code, "title": e.title} for e in shown
+            ],
         }
 
     def _error_formats(self) -> list[ErrorFormat]:
@@ -342,8 +442,9 @@ class ErrorResponsesMixin:
             schema = getattr(error_format, "openapi_schema", None) or {"type": "object"}
         else:
             name, schema = known
-        component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA,
-                                      object=name, schema=schema)
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        )
         self.registry.register_on_missing(component)  # type: ignore[attr-defined]
         return component.ref
 
@@ -351,8 +452,11 @@ class ErrorResponsesMixin:
 
     def _is_conditional_read(self) -> bool:
         view = self.view  # type: ignore[attr-defined]
-        return (isinstance(view, ConditionalMixin) and self.method == "GET"  # type: ignore[attr-defined]
-                and getattr(view, "action", None) in view.etag_actions)
+        return (
+            isinstance(view, ConditionalMixin)
+            and self.method == "GET"  # type: ignore[attr-defined]
+            and getattr(view, "action", None) in view.etag_actions
+        )
 
     def _add_success_headers(self, responses: dict[str, Any]) -> None:
         view = self.view  # type: ignore[attr-defined]
@@ -367,12 +471,16 @@ class ErrorResponsesMixin:
             headers = response.setdefault("headers", {})
             if etag:
                 headers["ETag"] = {
-                    "schema": _STRING, "required": etag_always,
-                    "description": "Send it back in `If-Match` / `If-None-Match`."}
+                    "schema": _STRING,
+                    "required": etag_always,
+                    "description": "Send it back in `If-Match` / `If-None-Match`.",
+                }
             if remaining:
                 headers["X-Rate-Limit-Remaining"] = {
-                    "schema": _SECONDS, "required": False,
-                    "description": "Requests left in the current rate-limit window."}
+                    "schema": _SECONDS,
+                    "required": False,
+                    "description": "Requests left in the current rate-limit window.",
+                }
             if not headers:
                 del response["headers"]
 
@@ -383,14 +491,24 @@ class ErrorResponsesMixin:
         if not isinstance(view, ConditionalMixin) or not detail:
             return parameters
         if method in WRITE_METHODS:
-            parameters.append(OpenApiParameter(
-                "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                required=view.if_match_required(),
-                description="The `ETag` the change is based on; 412 if it is stale."))
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    required=view.if_match_required(),
+                    description="The `ETag` the change is based on; 412 if it is stale.",
+                )
+            )
         elif method == "GET":
-            parameters.append(OpenApiParameter(
-                "If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                description="A known `ETag`; 304 without a body if it is still current."))
+            parameters.append(
+                OpenApiParameter(
+                    "If-None-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="A known `ETag`; 304 without a body if it is still current.",
+                )
+            )
         return parameters
 
 

@@ -29,8 +29,15 @@ def sync_after_migrate(using: str, **kwargs: Any) -> None:
 
 
 # What decides a request's scheme and host, which the problem format caches per origin.
-_ORIGIN_SETTINGS = frozenset({"ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST",
-                              "USE_X_FORWARDED_PORT", "SECURE_PROXY_SSL_HEADER"})
+_ORIGIN_SETTINGS = frozenset(
+    {
+        "ALLOWED_HOSTS",
+        "DEBUG",
+        "USE_X_FORWARDED_HOST",
+        "USE_X_FORWARDED_PORT",
+        "SECURE_PROXY_SSL_HEADER",
+    }
+)
 
 
 def settings_changed(setting: str, **kwargs: Any) -> None:

@@ -26,13 +26,21 @@ def sync_declared_codes(using: str = DEFAULT_DB_ALIAS) -> list[str]:
             if declared.key in existing_keys:
                 continue
             if declared.error_code in used_codes:
-                logger.warning("Not adding error %r: error_code %d is used by another entry.",
-                               declared.key, declared.error_code)
+                logger.warning(
+                    "Not adding error %r: error_code %d is used by another entry.",
+                    declared.key,
+                    declared.error_code,
+                )
                 continue
             ErrorCode.objects.using(using).create(
-                key=declared.key, error_code=declared.error_code, status=declared.status,
-                title=declared.title, message=declared.message, fhir_code=declared.fhir_code,
-                severity=declared.severity, description=declared.description,
+                key=declared.key,
+                error_code=declared.error_code,
+                status=declared.status,
+                title=declared.title,
+                message=declared.message,
+                fhir_code=declared.fhir_code,
+                severity=declared.severity,
+                description=declared.description,
             )
             used_codes.add(declared.error_code)
             created.append(declared.key)

@@ -65,29 +65,40 @@ class override_error(TestContextDecorator):  # lower case, like override_setting
         if not isinstance(key, str):
             raise TypeError(f"override_error() needs the entry's key (a str), not {key!r}")
         changes: dict[str, Any] = {}
-        for name, value, kind in (("message", message, str), ("title", title, str),
-                                  ("status", status, int), ("error_code", error_code, int),
-                                  ("fhir_code", fhir_code, str)):
+        for name, value, kind in (
+            ("message", message, str),
+            ("title", title, str),
+            ("status", status, int),
+            ("error_code", error_code, int),
+            ("fhir_code", fhir_code, str),
+        ):
             if value is None:
                 continue
             if not isinstance(value, kind) or isinstance(value, bool):
-                raise TypeError(f"override_error({key!r}): {name} must be a {kind.__name__}, "
-                                f"not {value!r}")
+                raise TypeError(
+                    f"override_error({key!r}): {name} must be a {kind.__name__}, not {value!r}"
+                )
             changes[name] = int(value) if kind is int else value  # HTTPStatus -> int
         if not changes:
-            raise TypeError(f"override_error({key!r}) changes nothing: pass message, title, "
-                            "status, error_code or fhir_code")
+            raise TypeError(
+                f"override_error({key!r}) changes nothing: pass message, title, "
+                "status, error_code or fhir_code"
+            )
         if "status" in changes and not 400 <= changes["status"] <= 599:
-            raise ValueError(f"override_error({key!r}): status {changes['status']} is not an "
-                             "error status (use 400-599)")
+            raise ValueError(
+                f"override_error({key!r}): status {changes['status']} is not an "
+                "error status (use 400-599)"
+            )
         if "message" in changes:
             try:
                 from .message_template import parse_template
 
                 parse_template(changes["message"])
             except ValidationError as exc:
-                raise ValueError(f"override_error({key!r}): message {changes['message']!r}: "
-                                 f"{' '.join(exc.messages)}") from None
+                raise ValueError(
+                    f"override_error({key!r}): message {changes['message']!r}: "
+                    f"{' '.join(exc.messages)}"
+                ) from None
         self.key = key
         self.changes = changes
         # The overrides this object has active, innermost last (one object may be entered
@@ -100,8 +111,10 @@ class override_error(TestContextDecorator):  # lower case, like override_setting
             from .models import FHIR_ISSUE_TYPES  # needs the app registry: not at import time
 
             if self.changes["fhir_code"] not in FHIR_ISSUE_TYPES:
-                raise ValueError(f"override_error({self.key!r}): fhir_code "
-                                 f"{self.changes['fhir_code']!r} is not a FHIR R4 IssueType")
+                raise ValueError(
+                    f"override_error({self.key!r}): fhir_code "
+                    f"{self.changes['fhir_code']!r} is not a FHIR R4 IssueType"
+                )
         base = catalog.base_entry(self.key)
         if base is None:
             raise LookupError(_unknown_key_message(self.key))
@@ -133,8 +146,10 @@ def _unknown_key_message(key: str) -> str:
     text = f"Cannot override unknown error key {key!r}: it is neither declared in code nor in "
     text += "the error dictionary"
     if not catalog._loaded:  # the database was not read (no access in this test, or down)
-        text += (" (whose database copy could not be read here, e.g. in a test without "
-                 "database access: only keys declared in code can be overridden)")
+        text += (
+            " (whose database copy could not be read here, e.g. in a test without "
+            "database access: only keys declared in code can be overridden)"
+        )
     matches = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
     if matches:
         text += ". Did you mean " + " or ".join(repr(m) for m in matches) + "?"
@@ -158,14 +173,19 @@ def assert_error_response(
     ``X-Error-Code``/``X-Error-Key`` headers are read first, then the body.
     """
     exc = exception_for_response(response)
-    expected = [f"{name} {value!r}" for name, value in
-                (("status", status), ("key", key), ("error_code", error_code)) if value is not None]
+    expected = [
+        f"{name} {value!r}"
+        for name, value in (("status", status), ("key", key), ("error_code", error_code))
+        if value is not None
+    ]
     wanted = f" ({', '.join(expected)})" if expected else ""
     if exc is None:
         got = int(response.status_code)
         reason = getattr(response, "reason_phrase", None) or getattr(response, "reason", "")
-        raise AssertionError(f"Expected an error response{wanted}, got {got} {reason}".rstrip()
-                             + f".\n{_body(response)}")
+        raise AssertionError(
+            f"Expected an error response{wanted}, got {got} {reason}".rstrip()
+            + f".\n{_body(response)}"
+        )
     differences = []
     if status is not None and exc.status != int(status):
         differences.append(f"status {exc.status}, expected {int(status)}")
@@ -173,12 +193,18 @@ def assert_error_response(
         got_key = repr(exc.key) if exc.key else "none (no X-Error-Key header, none in the body)"
         differences.append(f"key {got_key}, expected {key!r}")
     if error_code is not None and exc.error_code != error_code:
-        got_code = (exc.error_code if exc.error_code is not None
-                    else "none (no X-Error-Code header, none in the body)")
+        got_code = (
+            exc.error_code
+            if exc.error_code is not None
+            else "none (no X-Error-Code header, none in the body)"
+        )
         differences.append(f"error_code {got_code}, expected {error_code!r}")
     if differences:
-        raise AssertionError("Error response differs: " + "; ".join(differences)
-                             + f".\nGot: {exc}\n{_body(response, exc.body)}")
+        raise AssertionError(
+            "Error response differs: "
+            + "; ".join(differences)
+            + f".\nGot: {exc}\n{_body(response, exc.body)}"
+        )
     return exc
 
 

@@ -43,10 +43,12 @@ class RateLimitHeadersMixin:
         self._checked_throttles = super().get_throttles()  # type: ignore[misc]
         return self._checked_throttles
 
-    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
-                          **kwargs: Any) -> HttpResponseBase:
+    def finalize_response(
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         response = super().finalize_response(  # type: ignore[misc]
-            request, response, *args, **kwargs)
+            request, response, *args, **kwargs
+        )
         if REMAINING_HEADER not in response:
             left = remaining(getattr(self, "_checked_throttles", []))
             if left is not None:

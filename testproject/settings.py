@@ -109,8 +109,9 @@ else:
         # Tests use in-memory SQLite databases (Django's default), private to each run.
         "other": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("APIERRORS_SQLITE_OTHER_PATH",
-                                   str(BASE_DIR / "demo-other.sqlite3")),
+            "NAME": os.environ.get(
+                "APIERRORS_SQLITE_OTHER_PATH", str(BASE_DIR / "demo-other.sqlite3")
+            ),
         },
     }
 
@@ -142,8 +143,10 @@ STATIC_URL = "static/"
 # no scan of every file when a process (or a test client) starts. A deployment collects into
 # STATIC_ROOT instead and turns both off (their default, DEBUG).
 if importlib.util.find_spec("whitenoise") is not None:
-    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                      "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -192,5 +195,7 @@ if all(importlib.util.find_spec(m) is not None for m in ("drf_spectacular", "ope
     # With APIERRORS_OPENAPI_VALIDATION=1, requests are checked against that schema before
     # the view runs (400 openapi_validation); off by default, so DRF's validation answers.
     APIERRORS["OPENAPI_VALIDATION"] = os.environ.get("APIERRORS_OPENAPI_VALIDATION", "") == "1"
-    MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
-                      + 1, "apierrors.openapi.OpenAPIValidationMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "apierrors.openapi.OpenAPIValidationMiddleware",
+    )

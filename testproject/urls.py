@@ -10,10 +10,12 @@ router.register("patients", views.PatientViewSet)
 router.register("practitioners", views.PractitionerViewSet)
 router.register("slots", views.SlotViewSet)
 router.register("appointments", views.AppointmentViewSet)
-router.register("docplanner/bookings", views.DocplannerBookingViewSet,
-                basename="docplanner-booking")
-router.register("shipstream/appointments", views.ShipStreamAppointmentViewSet,
-                basename="shipstream-appointment")
+router.register(
+    "docplanner/bookings", views.DocplannerBookingViewSet, basename="docplanner-booking"
+)
+router.register(
+    "shipstream/appointments", views.ShipStreamAppointmentViewSet, basename="shipstream-appointment"
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -14,7 +14,8 @@ DATABASES["other"]["NAME"] = os.environ["APIERRORS_MP_OTHER_DB"]  # noqa: F405
 ROOT_URLCONF = "tests.test_runtime_urls"
 if "APIERRORS_MP_STAMP_CHECK_SECONDS" in os.environ:
     APIERRORS["STAMP_CHECK_SECONDS"] = float(  # noqa: F405
-        os.environ["APIERRORS_MP_STAMP_CHECK_SECONDS"])
+        os.environ["APIERRORS_MP_STAMP_CHECK_SECONDS"]
+    )
 MIDDLEWARE = ["tests.multiprocess_settings.worker_pid", *MIDDLEWARE]  # noqa: F405
 
 

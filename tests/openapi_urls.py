@@ -24,10 +24,12 @@ class ReportView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("X-Report-Version", OpenApiTypes.INT, OpenApiParameter.HEADER,
-                             required=True),
-            OpenApiParameter("units", OpenApiTypes.STR, OpenApiParameter.COOKIE,
-                             enum=["metric", "imperial"]),
+            OpenApiParameter(
+                "X-Report-Version", OpenApiTypes.INT, OpenApiParameter.HEADER, required=True
+            ),
+            OpenApiParameter(
+                "units", OpenApiTypes.STR, OpenApiParameter.COOKIE, enum=["metric", "imperial"]
+            ),
             OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=True),
             OpenApiParameter("day", OpenApiTypes.DATE, OpenApiParameter.PATH),
         ],

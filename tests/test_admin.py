@@ -25,25 +25,48 @@ def change_url(obj: ErrorCode) -> str:
 
 def form_data(obj: ErrorCode, translations=(), **changes) -> dict:
     """The change form as a browser would post it, with ``changes`` applied."""
-    data = {f: getattr(obj, f) for f in (
-        "key", "error_code", "status", "title", "message", "fhir_code", "severity",
-        "description")}
+    data = {
+        f: getattr(obj, f)
+        for f in (
+            "key",
+            "error_code",
+            "status",
+            "title",
+            "message",
+            "fhir_code",
+            "severity",
+            "description",
+        )
+    }
     data["is_public"] = "on" if obj.is_public else ""
     data.update(changes)
     existing = list(obj.translations.all()) if obj.pk else []
-    data.update({
-        "translations-TOTAL_FORMS": str(len(existing) + len(translations)),
-        "translations-INITIAL_FORMS": str(len(existing)),
-        "translations-MIN_NUM_FORMS": "0", "translations-MAX_NUM_FORMS": "1000",
-    })
+    data.update(
+        {
+            "translations-TOTAL_FORMS": str(len(existing) + len(translations)),
+            "translations-INITIAL_FORMS": str(len(existing)),
+            "translations-MIN_NUM_FORMS": "0",
+            "translations-MAX_NUM_FORMS": "1000",
+        }
+    )
     for i, t in enumerate(existing):
-        data.update({f"translations-{i}-id": t.pk, f"translations-{i}-error": obj.pk,
-                     f"translations-{i}-language": t.language,
-                     f"translations-{i}-title": t.title,
-                     f"translations-{i}-message": t.message})
+        data.update(
+            {
+                f"translations-{i}-id": t.pk,
+                f"translations-{i}-error": obj.pk,
+                f"translations-{i}-language": t.language,
+                f"translations-{i}-title": t.title,
+                f"translations-{i}-message": t.message,
+            }
+        )
     for j, (language, title, message) in enumerate(translations, start=len(existing)):
-        data.update({f"translations-{j}-language": language, f"translations-{j}-title": title,
-                     f"translations-{j}-message": message})
+        data.update(
+            {
+                f"translations-{j}-language": language,
+                f"translations-{j}-title": title,
+                f"translations-{j}-message": message,
+            }
+        )
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -58,8 +81,11 @@ def changelist_row(html: str, key: str) -> str:
 def preview_bodies(html: str) -> dict[str, dict]:
     """format name → body of the first (default-language) preview block."""
     block = html.split('class="apierrors-lang-preview"')[1]
-    found = re.findall(r'data-format="([a-z]+)">.*?<pre class="apierrors-body">(.*?)</pre>',
-                       block.split("</details>")[0], re.S)
+    found = re.findall(
+        r'data-format="([a-z]+)">.*?<pre class="apierrors-body">(.*?)</pre>',
+        block.split("</details>")[0],
+        re.S,
+    )
     return {name: json.loads(unescape(body)) for name, body in found}
 
 
@@ -82,13 +108,16 @@ def test_changelist_shows_status_origin_and_languages(admin_client):
     assert 'apierrors-lang-no" title="Polish">pl<' in custom
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("unknown_res", {"unknown_resource"}),                     # key
-    ("8", {"unknown_resource"}),                               # error_code, exactly
-    ("no longer available", {"appointment_unavailable"}),      # message text
-    ("Zajęte", {"slot_taken"}),                                # a translation's text
-    ("abc-not-a-number", set()),                               # no 500 on the integer field
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("unknown_res", {"unknown_resource"}),  # key
+        ("8", {"unknown_resource"}),  # error_code, exactly
+        ("no longer available", {"appointment_unavailable"}),  # message text
+        ("Zajęte", {"slot_taken"}),  # a translation's text
+        ("abc-not-a-number", set()),  # no 500 on the integer field
+    ],
+)
 def test_search_by_key_code_and_text(admin_client, query, expected):
     slot = ErrorCodeFactory(key="slot_taken", error_code=1001)
     ErrorTranslationFactory(error=slot, language="pl", title="Zajęte", message="")
@@ -98,14 +127,17 @@ def test_search_by_key_code_and_text(admin_client, query, expected):
     assert keys == expected
 
 
-@pytest.mark.parametrize(("params", "included", "excluded"), [
-    ({"status_class": "5"}, {"internal_error", "service_unavailable"}, {"unknown_resource"}),
-    ({"origin": "custom"}, {"slot_taken"}, {"unknown_resource"}),
-    ({"origin": "edited"}, {"conflict"}, {"unknown_resource", "slot_taken"}),
-    ({"origin": "builtin"}, {"unknown_resource"}, {"conflict", "slot_taken"}),
-    ({"missing": "pl"}, {"slot_taken", "conflict"}, {"unknown_resource", "translated"}),
-    ({"is_public__exact": "0"}, {"hidden"}, {"unknown_resource"}),
-])
+@pytest.mark.parametrize(
+    ("params", "included", "excluded"),
+    [
+        ({"status_class": "5"}, {"internal_error", "service_unavailable"}, {"unknown_resource"}),
+        ({"origin": "custom"}, {"slot_taken"}, {"unknown_resource"}),
+        ({"origin": "edited"}, {"conflict"}, {"unknown_resource", "slot_taken"}),
+        ({"origin": "builtin"}, {"unknown_resource"}, {"conflict", "slot_taken"}),
+        ({"missing": "pl"}, {"slot_taken", "conflict"}, {"unknown_resource", "translated"}),
+        ({"is_public__exact": "0"}, {"hidden"}, {"unknown_resource"}),
+    ],
+)
 def test_filters(admin_client, params, included, excluded):
     ErrorCodeFactory(key="slot_taken")
     ErrorCodeFactory(key="hidden", is_public=False)
@@ -130,8 +162,9 @@ def test_change_page_previews_all_four_formats_as_the_api_answers(admin_client, 
     # The preview's sample request is the seed's own 404, so the real answers must match.
     path = f"/api/v1/patients/{UNKNOWN_ID}/"
     assert client_north.get(path).json() == bodies["fhir"]
-    assert client_north.get(path, HTTP_ACCEPT="application/problem+json").json() == \
-        bodies["problem"]
+    assert (
+        client_north.get(path, HTTP_ACCEPT="application/problem+json").json() == bodies["problem"]
+    )
     assert bodies["docplanner"] == {"error_code": 8}
     assert bodies["problem"]["type"] == "http://testserver/errors/unknown_resource/"
     assert "Content-Type: application/fhir+json" in html
@@ -139,8 +172,12 @@ def test_change_page_previews_all_four_formats_as_the_api_answers(admin_client, 
 
 def test_preview_shows_every_language_and_where_its_text_comes_from(admin_client):
     entry = ErrorCodeFactory(key="slot_taken", message="Slot {slot} was just booked.")
-    ErrorTranslationFactory(error=entry, language="pl", title="Termin zajęty",
-                            message="Termin {slot} został właśnie zarezerwowany.")
+    ErrorTranslationFactory(
+        error=entry,
+        language="pl",
+        title="Termin zajęty",
+        message="Termin {slot} został właśnie zarezerwowany.",
+    )
     html = admin_client.get(change_url(entry)).content.decode()
     rows = dict(re.findall(r'<tr data-language="(\w+)">(.*?)</tr>', html, re.S))
     assert set(rows) == {"en", "pl", "es"}
@@ -151,7 +188,7 @@ def test_preview_shows_every_language_and_where_its_text_comes_from(admin_client
 
 
 def test_preview_is_html_escaped(admin_client):
-    entry = ErrorCodeFactory(title="<script>alert(1)</script>", message="<b>bold</b> & \"q\"")
+    entry = ErrorCodeFactory(title="<script>alert(1)</script>", message='<b>bold</b> & "q"')
     html = admin_client.get(change_url(entry)).content.decode()
     preview = html.split('id="apierrors-preview"')[1]
     assert "<script>alert(1)</script>" not in preview
@@ -162,8 +199,12 @@ def test_preview_is_html_escaped(admin_client):
 def test_live_preview_renders_unsaved_values_without_saving(admin_client):
     entry = ErrorCode.objects.get(key="appointment_unavailable")
     url = reverse("admin:apierrors_errorcode_preview", kwargs={"object_id": entry.pk})
-    data = form_data(entry, [("pl", "", "Ten termin właśnie zajęto.")],
-                     message="Someone was faster.", status="409")
+    data = form_data(
+        entry,
+        [("pl", "", "Ten termin właśnie zajęto.")],
+        message="Someone was faster.",
+        status="409",
+    )
     response = admin_client.post(url, data)
     assert response.status_code == 200
     html = response.content.decode()
@@ -192,10 +233,18 @@ def test_preview_of_a_missing_entry_is_404(admin_client):
 def test_add_page_previews_as_you_type(admin_client):
     html = admin_client.get(reverse("admin:apierrors_errorcode_add")).content.decode()
     assert "Fill in the status and the message" in html
-    response = admin_client.post(reverse("admin:apierrors_errorcode_preview"), {
-        "key": "new_one", "error_code": "777", "status": "422", "title": "New",
-        "message": "Hello {resource}", "fhir_code": "business-rule", "severity": "error",
-    })
+    response = admin_client.post(
+        reverse("admin:apierrors_errorcode_preview"),
+        {
+            "key": "new_one",
+            "error_code": "777",
+            "status": "422",
+            "title": "New",
+            "message": "Hello {resource}",
+            "fhir_code": "business-rule",
+            "severity": "error",
+        },
+    )
     assert "Hello Patient" in response.content.decode()
 
 
@@ -238,13 +287,15 @@ def test_bulk_delete_skips_built_ins(admin_client):
     builtin = ErrorCode.objects.get(key="conflict")
     custom = ErrorCodeFactory()
     selected = [builtin.pk, custom.pk]
-    confirm = admin_client.post(CHANGELIST, {"action": "delete_selected",
-                                             "_selected_action": selected})
+    confirm = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": selected}
+    )
     assert confirm.status_code == 200
     assert "1 built-in entry was kept" in errors_text(confirm)
     assert [o.pk for o in confirm.context["queryset"]] == [custom.pk]
-    done = admin_client.post(CHANGELIST, {"action": "delete_selected", "post": "yes",
-                                          "_selected_action": selected})
+    done = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "post": "yes", "_selected_action": selected}
+    )
     assert done.status_code == 302
     assert ErrorCode.objects.filter(pk=builtin.pk).exists()
     assert not ErrorCode.objects.filter(pk=custom.pk).exists()
@@ -252,8 +303,9 @@ def test_bulk_delete_skips_built_ins(admin_client):
 
 def test_bulk_delete_of_only_built_ins_deletes_nothing(admin_client):
     builtin = ErrorCode.objects.get(key="conflict")
-    response = admin_client.post(CHANGELIST, {"action": "delete_selected",
-                                              "_selected_action": [builtin.pk]}, follow=True)
+    response = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [builtin.pk]}, follow=True
+    )
     assert "1 built-in entry was kept" in errors_text(response)
     assert ErrorCode.objects.filter(pk=builtin.pk).exists()
 
@@ -261,14 +313,19 @@ def test_bulk_delete_of_only_built_ins_deletes_nothing(admin_client):
 # -- validation messages -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"error_code": "8"},
-     "error_code 8 is already used by unknown_resource. Partners map each code to one error"),
-    ({"message": "Oops {0.__class__}"}, "Placeholder {0.__class__} is not allowed"),
-    ({"message": "Oops {"}, "The message template does not parse"),
-    ({"status": "302"}, "302 is not an error status: use a 4xx"),
-    ({"status": "600"}, "600 is not an error status"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"error_code": "8"},
+            "error_code 8 is already used by unknown_resource. Partners map each code to one error",
+        ),
+        ({"message": "Oops {0.__class__}"}, "Placeholder {0.__class__} is not allowed"),
+        ({"message": "Oops {"}, "The message template does not parse"),
+        ({"status": "302"}, "302 is not an error status: use a 4xx"),
+        ({"status": "600"}, "600 is not an error status"),
+    ],
+)
 def test_clear_validation_messages(admin_client, changes, message):
     entry = ErrorCodeFactory()
     response = admin_client.post(change_url(entry), form_data(entry, **changes))
@@ -282,35 +339,44 @@ def test_clear_validation_messages(admin_client, changes, message):
 
 def test_declared_entry_refuses_placeholders_the_code_does_not_fill(admin_client):
     entry = ErrorCode.objects.get(key="unknown_resource")
-    response = admin_client.post(change_url(entry),
-                                 form_data(entry, message="No {patient} here"))
-    assert "{patient} is not filled in by the code. Placeholders available here: " \
+    response = admin_client.post(change_url(entry), form_data(entry, message="No {patient} here"))
+    assert (
+        "{patient} is not filled in by the code. Placeholders available here: "
         "{resource}, {id}." in errors_text(response)
+    )
 
 
 def test_translation_placeholders_must_be_the_entrys(admin_client):
     entry = ErrorCodeFactory(message="Slot {slot} taken")
-    response = admin_client.post(change_url(entry), form_data(
-        entry, [("pl", "", "Termin {termin} zajęty")]))
+    response = admin_client.post(
+        change_url(entry), form_data(entry, [("pl", "", "Termin {termin} zajęty")])
+    )
     assert response.status_code == 200
-    assert "{termin} is not filled in by the code. Placeholders available here: {slot}." \
+    assert (
+        "{termin} is not filled in by the code. Placeholders available here: {slot}."
         in errors_text(response)
+    )
     assert not ErrorTranslation.objects.exists()
 
 
 def test_one_translation_per_language(admin_client):
     entry = ErrorCodeFactory()
-    response = admin_client.post(change_url(entry), form_data(
-        entry, [("pl", "A", ""), ("pl", "B", "")]))
+    response = admin_client.post(
+        change_url(entry), form_data(entry, [("pl", "A", ""), ("pl", "B", "")])
+    )
     assert response.status_code == 200
     assert "Please correct the duplicate data for language" in errors_text(response)
 
 
-def test_translations_are_edited_inline_and_reach_the_api(admin_client, client_north,
-                                                          django_capture_on_commit_callbacks):
+def test_translations_are_edited_inline_and_reach_the_api(
+    admin_client, client_north, django_capture_on_commit_callbacks
+):
     entry = ErrorCode.objects.get(key="unknown_resource")
-    data = form_data(entry, [("pl", "Brak zasobu", "Brak zasobu {resource} o id {id}.")],
-                     message="No {resource} with id {id}.")
+    data = form_data(
+        entry,
+        [("pl", "Brak zasobu", "Brak zasobu {resource} o id {id}.")],
+        message="No {resource} with id {id}.",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_client.post(change_url(entry), data).status_code == 302
     path = f"/api/v1/patients/{UNKNOWN_ID}/"
@@ -327,8 +393,9 @@ def test_translations_are_edited_inline_and_reach_the_api(admin_client, client_n
 def viewer_client(client):
     """Staff with Django's view permissions only: the "view only" role."""
     user = UserFactory(username="viewer", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label="apierrors", codename__startswith="view_"))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="apierrors", codename__startswith="view_")
+    )
     client.force_login(user)
     return client
 
@@ -341,15 +408,17 @@ def test_view_only_role_can_read_everything_and_change_nothing(viewer_client):
     html = page.content.decode()
     assert 'name="_save"' not in html and 'name="message"' not in html
     assert "apierrors-body" in html  # the preview is there for readers too
-    assert viewer_client.post(change_url(entry), form_data(entry, message="x")).status_code \
-        == 403
+    assert viewer_client.post(change_url(entry), form_data(entry, message="x")).status_code == 403
     assert viewer_client.get(reverse("admin:apierrors_errorcode_add")).status_code == 403
-    assert viewer_client.get(reverse("admin:apierrors_errorcode_history", args=[entry.pk])
-                             ).status_code == 200
+    assert (
+        viewer_client.get(reverse("admin:apierrors_errorcode_history", args=[entry.pk])).status_code
+        == 200
+    )
     # Posting to the preview renders the saved entry: a reader cannot preview edits.
     preview = viewer_client.post(
         reverse("admin:apierrors_errorcode_preview", kwargs={"object_id": entry.pk}),
-        form_data(entry, message="Changed"))
+        form_data(entry, message="Changed"),
+    )
     assert preview.status_code == 200 and "Changed" not in preview.content.decode()
     entry.refresh_from_db()
     assert entry.message == "Unknown {resource} resource '{id}'"
@@ -360,14 +429,20 @@ def test_staff_without_permissions_sees_nothing(client):
     client.force_login(user)
     entry = ErrorCode.objects.get(key="unknown_resource")
     assert client.get(CHANGELIST).status_code == 403
-    assert client.get(reverse("admin:apierrors_errorcode_preview",
-                              kwargs={"object_id": entry.pk})).status_code == 403
+    assert (
+        client.get(
+            reverse("admin:apierrors_errorcode_preview", kwargs={"object_id": entry.pk})
+        ).status_code
+        == 403
+    )
 
 
 def test_history_is_in_the_admin_log(admin_client):
     entry = ErrorCode.objects.get(key="appointment_unavailable")
-    admin_client.post(change_url(entry), form_data(
-        entry, [("es", "", "Esa hora ya está reservada.")], message="Slot gone."))
+    admin_client.post(
+        change_url(entry),
+        form_data(entry, [("es", "", "Esa hora ya está reservada.")], message="Slot gone."),
+    )
     log = LogEntry.objects.get(object_id=str(entry.pk), action_flag=CHANGE)
     assert log.user.username == "admin"
     message = log.get_change_message()

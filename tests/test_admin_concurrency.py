@@ -26,19 +26,37 @@ ADD_URL = reverse("admin:apierrors_errorcode_add")
 
 
 def add_form(key: str, error_code: int, language: str = "pl") -> dict:
-    return {"key": key, "error_code": error_code, "status": 409, "title": f"Title {key}",
-            "message": "Taken.", "fhir_code": "conflict", "severity": "error",
-            "is_public": "on", "description": "",
-            "translations-TOTAL_FORMS": "1", "translations-INITIAL_FORMS": "0",
-            "translations-MIN_NUM_FORMS": "0", "translations-MAX_NUM_FORMS": "1000",
-            "translations-0-language": language, "translations-0-title": f"Tytuł {key}",
-            "translations-0-message": "Zajęte."}
+    return {
+        "key": key,
+        "error_code": error_code,
+        "status": 409,
+        "title": f"Title {key}",
+        "message": "Taken.",
+        "fhir_code": "conflict",
+        "severity": "error",
+        "is_public": "on",
+        "description": "",
+        "translations-TOTAL_FORMS": "1",
+        "translations-INITIAL_FORMS": "0",
+        "translations-MIN_NUM_FORMS": "0",
+        "translations-MAX_NUM_FORMS": "1000",
+        "translations-0-language": language,
+        "translations-0-title": f"Tytuł {key}",
+        "translations-0-message": "Zajęte.",
+    }
 
 
 def change_form(entry: ErrorCode, language: str, title: str) -> dict:
     data = add_form(entry.key, entry.error_code, language)
-    data.update({"title": entry.title, "message": entry.message, "status": entry.status,
-                 "fhir_code": entry.fhir_code, "translations-0-title": title})
+    data.update(
+        {
+            "title": entry.title,
+            "message": entry.message,
+            "status": entry.status,
+            "fhir_code": entry.fhir_code,
+            "translations-0-title": title,
+        }
+    )
     return data
 
 
@@ -81,8 +99,10 @@ def page(response) -> str:
 
 def require_server_database() -> None:
     if connections["default"].vendor not in ("postgresql", "mysql"):
-        pytest.skip("two writers at once need a server database: run with "
-                    "APIERRORS_DB=postgres (or mariadb)")
+        pytest.skip(
+            "two writers at once need a server database: run with "
+            "APIERRORS_DB=postgres (or mariadb)"
+        )
 
 
 # -- truly concurrent: two requests, two connections ---------------------------------------
@@ -93,16 +113,20 @@ def require_server_database() -> None:
 def test_two_admins_adding_the_same_code_at_once(admin_user):
     require_server_database()
     with both_past_validation(ErrorCode, lambda e: e.error_code == 7200 and e.pk is None):
-        responses = post_at_once(admin_user, [(ADD_URL, add_form("first", 7200)),
-                                              (ADD_URL, add_form("second", 7200))])
+        responses = post_at_once(
+            admin_user, [(ADD_URL, add_form("first", 7200)), (ADD_URL, add_form("second", 7200))]
+        )
     assert sorted(r.status_code for r in responses) == [200, 302]
     refused = next(r for r in responses if r.status_code == 200)
     saved = ErrorCode.objects.get(error_code=7200)
     assert f"error_code 7200 is already used by {saved.key}" in page(refused)
     # Nothing of the refused save: no entry, no translation, no log line.
     assert ErrorCode.objects.filter(key__in=["first", "second"]).count() == 1
-    assert list(ErrorTranslation.objects.values_list("error__key", flat=True)
-                .filter(title__startswith="Tytuł")) == [saved.key]
+    assert list(
+        ErrorTranslation.objects.values_list("error__key", flat=True).filter(
+            title__startswith="Tytuł"
+        )
+    ) == [saved.key]
     from django.contrib.admin.models import LogEntry
 
     assert LogEntry.objects.count() == 1
@@ -115,14 +139,17 @@ def test_two_admins_adding_the_same_translation_at_once(admin_user):
     entry = ErrorCodeFactory(key="slot_taken", error_code=7201, message="Taken.")
     url = reverse("admin:apierrors_errorcode_change", args=[entry.pk])
     with both_past_validation(ErrorCode, lambda e: e.key == "slot_taken"):
-        responses = post_at_once(admin_user, [(url, change_form(entry, "pl", "Pierwszy")),
-                                              (url, change_form(entry, "pl", "Drugi"))])
+        responses = post_at_once(
+            admin_user,
+            [(url, change_form(entry, "pl", "Pierwszy")), (url, change_form(entry, "pl", "Drugi"))],
+        )
     assert sorted(r.status_code for r in responses) == [200, 302]
     refused = next(r for r in responses if r.status_code == 200)
     # Django's own check names it where the retry sees the other row (READ COMMITTED); under
     # an older snapshot (MariaDB's REPEATABLE READ) the refused constraint says it instead.
-    assert "Translation with this Error and Language already exists." in page(refused) or \
-        "was saved by someone else at the same moment" in page(refused)
+    assert "Translation with this Error and Language already exists." in page(
+        refused
+    ) or "was saved by someone else at the same moment" in page(refused)
     translations = list(ErrorTranslation.objects.filter(error=entry))
     assert len(translations) == 1 and translations[0].title in ("Pierwszy", "Drugi")
 
@@ -136,8 +163,14 @@ def test_a_code_taken_between_validation_and_save_is_a_form_error(admin_client):
     # admin's row is written on this request's own connection, after its form validated.
     def other_admin_saves_first(sender, instance, raw=False, **kwargs):
         if instance.key == "second" and not ErrorCode.objects.filter(key="first").exists():
-            ErrorCode.objects.create(key="first", error_code=7202, status=409, title="First",
-                                     message="First.", fhir_code="conflict")
+            ErrorCode.objects.create(
+                key="first",
+                error_code=7202,
+                status=409,
+                title="First",
+                message="First.",
+                fhir_code="conflict",
+            )
 
     pre_save.connect(other_admin_saves_first, sender=ErrorCode, weak=False)
     try:
@@ -145,8 +178,7 @@ def test_a_code_taken_between_validation_and_save_is_a_form_error(admin_client):
     finally:
         pre_save.disconnect(other_admin_saves_first, sender=ErrorCode)
     assert response.status_code == 200
-    assert "error_code 7202 was just taken by an entry saved at the same moment" in \
-        page(response)
+    assert "error_code 7202 was just taken by an entry saved at the same moment" in page(response)
     assert 'name="error_code" value="7202"' in response.content.decode()  # input kept
     assert not ErrorCode.objects.filter(key="second").exists()
     assert not ErrorTranslation.objects.filter(title="Tytuł second").exists()

@@ -39,9 +39,20 @@ SCRIPT = textwrap.dedent("""
 
 def test_admin_works_without_django_import_export():
     # The point is the admin, not the database: a private in-memory SQLite whatever the run.
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "APIERRORS_DB": "sqlite",
-           "APIERRORS_SQLITE_PATH": ":memory:", "APIERRORS_CACHE": "locmem"}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "APIERRORS_DB": "sqlite",
+        "APIERRORS_SQLITE_PATH": ":memory:",
+        "APIERRORS_CACHE": "locmem",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("OK")

@@ -14,8 +14,10 @@ PROBLEM = "application/problem+json"
 
 
 def fhir_body(code: str, text: str) -> dict:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": code, "details": {"text": text}}]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "details": {"text": text}}],
+    }
 
 
 # -- the seeds' FHIR examples, exactly -------------------------------------------------------
@@ -25,8 +27,7 @@ def test_unknown_patient_is_404_naming_resource_and_id(client_north):
     response = client_north.get(f"/api/v1/patients/{UNKNOWN_ID}/")
     assert response.status_code == 404
     assert response["Content-Type"] == FHIR
-    assert response.json() == fhir_body(
-        "not-found", f"Unknown Patient resource '{UNKNOWN_ID}'")
+    assert response.json() == fhir_body("not-found", f"Unknown Patient resource '{UNKNOWN_ID}'")
     assert response["X-Error-Code"] == "8"
     assert response["X-Error-Key"] == "unknown_resource"
 
@@ -53,29 +54,34 @@ def test_other_practices_patient_is_403(client_north):
 
 
 def test_taken_slot_is_422_appointment_unavailable(client_north, demo):
-    booked = AppointmentFactory(patient_id=DEMO_PATIENT_ID,
-                                slot=SlotFactory(practitioner__practice__name="North"))
-    response = client_north.post("/api/v1/appointments/",
-                                 {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
-                                 format="json")
+    booked = AppointmentFactory(
+        patient_id=DEMO_PATIENT_ID, slot=SlotFactory(practitioner__practice__name="North")
+    )
+    response = client_north.post(
+        "/api/v1/appointments/",
+        {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
+        format="json",
+    )
     assert response.status_code == 422
     assert response.json() == fhir_body(
-        "business-rule", "This appointment time is no longer available.")
+        "business-rule", "This appointment time is no longer available."
+    )
     assert response["X-Error-Code"] == "1"
 
 
 def test_free_slot_books(client_north, demo):
     slot = SlotFactory()
-    response = client_north.post("/api/v1/appointments/",
-                                 {"slot": slot.pk, "patient": str(DEMO_PATIENT_ID)},
-                                 format="json")
+    response = client_north.post(
+        "/api/v1/appointments/", {"slot": slot.pk, "patient": str(DEMO_PATIENT_ID)}, format="json"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["slot"] == slot.pk
 
 
 def test_malformed_json_is_400_parse_error(client_north):
-    response = client_north.post("/api/v1/patients/", data=b'{"name": ',
-                                 content_type="application/json")
+    response = client_north.post(
+        "/api/v1/patients/", data=b'{"name": ', content_type="application/json"
+    )
     assert response.status_code == 400
     summary, parser_says = response.json()["issue"]
     assert summary["code"] == "structure"
@@ -86,8 +92,9 @@ def test_malformed_json_is_400_parse_error(client_north):
 
 
 def test_duplicate_identifier_is_409(client_north):
-    response = client_north.post("/api/v1/patients/", {"identifier": "NC-0001", "name": "Twin"},
-                                 format="json")
+    response = client_north.post(
+        "/api/v1/patients/", {"identifier": "NC-0001", "name": "Twin"}, format="json"
+    )
     assert response.status_code == 409
     assert response.json()["issue"][0]["code"] in ("conflict", "duplicate")
     assert response["X-Error-Key"] in ("conflict", "duplicate")
@@ -98,19 +105,31 @@ def test_validation_error_has_one_issue_per_field_with_expression(client_north):
     assert response.status_code == 400
     summary, *issues = response.json()["issue"]
     # The entry's (admin-edited) message leads, without expression; then one issue per field.
-    assert summary == {"severity": "error", "code": "invalid",
-                       "details": {"text": "The request was malformed or failed validation."}}
+    assert summary == {
+        "severity": "error",
+        "code": "invalid",
+        "details": {"text": "The request was malformed or failed validation."},
+    }
     assert {(i["expression"][0], i["code"]) for i in issues} == {
-        ("identifier", "required"), ("name", "required"), ("email", "invalid")}
+        ("identifier", "required"),
+        ("name", "required"),
+        ("email", "invalid"),
+    }
     assert all(i["severity"] == "error" and i["details"]["text"] for i in issues)
 
 
 def test_list_errors_name_the_item(client_north):
-    response = client_north.post("/api/v1/patients/import/", {"items": [
-        {"identifier": "N-1", "name": "Ok"},
-        {"identifier": "N-2", "name": "Bad", "email": "nope"},
-        {"identifier": "N-3"},
-    ]}, format="json")
+    response = client_north.post(
+        "/api/v1/patients/import/",
+        {
+            "items": [
+                {"identifier": "N-1", "name": "Ok"},
+                {"identifier": "N-2", "name": "Bad", "email": "nope"},
+                {"identifier": "N-3"},
+            ]
+        },
+        format="json",
+    )
     assert response.status_code == 400
     paths = [i["expression"][0] for i in response.json()["issue"][1:]]
     assert paths == ["items.1.email", "items.2.name"]
@@ -134,7 +153,8 @@ def test_method_not_allowed_has_allow(client_north):
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD, OPTIONS"
     assert response.json() == fhir_body(
-        "not-supported", 'Method "DELETE" is not supported by this endpoint.')
+        "not-supported", 'Method "DELETE" is not supported by this endpoint.'
+    )
 
 
 # -- format chosen per request (Accept) ------------------------------------------------------
@@ -157,14 +177,18 @@ def test_problem_json_by_accept(client_north):
 
 
 def test_problem_json_validation_errors_have_pointers(client_north):
-    response = client_north.post("/api/v1/patients/import/",
-                                 {"items": [{"identifier": "N-9", "name": "x", "email": "bad"}]},
-                                 format="json", HTTP_ACCEPT=PROBLEM)
+    response = client_north.post(
+        "/api/v1/patients/import/",
+        {"items": [{"identifier": "N-9", "name": "x", "email": "bad"}]},
+        format="json",
+        HTTP_ACCEPT=PROBLEM,
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] == "The request was malformed or failed validation."
-    assert body["errors"] == [{"pointer": "#/items/0/email",
-                               "detail": "Enter a valid email address.", "code": "invalid"}]
+    assert body["errors"] == [
+        {"pointer": "#/items/0/email", "detail": "Enter a valid email address.", "code": "invalid"}
+    ]
 
 
 def test_accepting_problem_json_does_not_make_success_406(client_north):
@@ -186,9 +210,11 @@ def test_fhir_by_accept_overrides_project_default(client_north, settings):
 
 def test_docplanner_booking_callback(client_north, demo):
     booked = AppointmentFactory(patient_id=DEMO_PATIENT_ID)
-    response = client_north.post("/api/v1/docplanner/bookings/",
-                                 {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
-                                 format="json")
+    response = client_north.post(
+        "/api/v1/docplanner/bookings/",
+        {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
+        format="json",
+    )
     assert response.status_code == 422
     assert response["Content-Type"] == "application/json"
     assert response.content == b'{"error_code":1}'
@@ -196,28 +222,37 @@ def test_docplanner_booking_callback(client_north, demo):
 
 def test_view_format_beats_accept(client_north, demo):
     booked = AppointmentFactory(patient_id=DEMO_PATIENT_ID)
-    response = client_north.post("/api/v1/docplanner/bookings/",
-                                 {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
-                                 format="json", HTTP_ACCEPT=PROBLEM)
+    response = client_north.post(
+        "/api/v1/docplanner/bookings/",
+        {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
+        format="json",
+        HTTP_ACCEPT=PROBLEM,
+    )
     assert response.json() == {"error_code": 1}
 
 
 def test_shipstream_envelope(client_north, demo):
     booked = AppointmentFactory(patient_id=DEMO_PATIENT_ID)
-    response = client_north.post("/api/v1/shipstream/appointments/",
-                                 {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
-                                 format="json")
+    response = client_north.post(
+        "/api/v1/shipstream/appointments/",
+        {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
+        format="json",
+    )
     assert response.status_code == 422
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"errors": [{
-        "type": "appointment_unavailable", "error_code": 1,
-        "message": "This appointment time is no longer available.",
-    }]}
+    assert response.json() == {
+        "errors": [
+            {
+                "type": "appointment_unavailable",
+                "error_code": 1,
+                "message": "This appointment time is no longer available.",
+            }
+        ]
+    }
 
 
 def test_shipstream_details(client_north):
-    response = client_north.post("/api/v1/shipstream/appointments/", {"slot": "x"},
-                                 format="json")
+    response = client_north.post("/api/v1/shipstream/appointments/", {"slot": "x"}, format="json")
     assert response.status_code == 400
     (error,) = response.json()["errors"]
     assert error["type"] == "invalid_request"
@@ -228,10 +263,15 @@ def test_shipstream_details(client_north):
 # -- format chosen per project ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "content_type"), [
-    ("fhir", FHIR), ("docplanner", "application/json"),
-    ("shipstream", "application/json"), ("problem", PROBLEM),
-])
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("fhir", FHIR),
+        ("docplanner", "application/json"),
+        ("shipstream", "application/json"),
+        ("problem", PROBLEM),
+    ],
+)
 def test_project_default_format(client_north, settings, name, content_type):
     settings.APIERRORS = {"DEFAULT_FORMAT": name}
     response = client_north.get(f"/api/v1/patients/{UNKNOWN_ID}/")

@@ -27,8 +27,14 @@ from tests.atomic_app import views
 
 ALIASES = ("default", "other")
 VENDOR = connections["default"].vendor
-SHADOWED = ("ensure_connection", "get_autocommit", "set_autocommit", "on_commit",
-            "get_rollback", "set_rollback")
+SHADOWED = (
+    "ensure_connection",
+    "get_autocommit",
+    "set_autocommit",
+    "on_commit",
+    "get_rollback",
+    "set_rollback",
+)
 
 urls = pytest.mark.urls("tests.atomic_app.urls")
 
@@ -59,8 +65,9 @@ def used() -> Any:
         connections[alias].close()  # a no-op for SQLite's in-memory test databases
     connection_created.connect(record)
     try:
-        yield lambda: {alias: (opened.count(alias), len(captures[alias].captured_queries))
-                       for alias in ALIASES}
+        yield lambda: {
+            alias: (opened.count(alias), len(captures[alias].captured_queries)) for alias in ALIASES
+        }
     finally:
         for capture in captures.values():
             capture.__exit__(None, None, None)
@@ -112,12 +119,15 @@ def test_a_request_that_uses_no_database_opens_nothing(used):
 @pytest.mark.parametrize("create", ["create", "create_atomic", "create_nosp", "create_raw"])
 def test_every_first_use_is_inside_the_request_transaction(create):
     client = Client(raise_request_exception=False)
-    for outcome, status, kept in [("fail", 422, False), ("raise", 500, False),
-                                  ("ok", 201, True)]:
+    for outcome, status, kept in [("fail", 422, False), ("raise", 500, False), ("ok", 201, True)]:
         Group.objects.using("other").all().delete()
         views.CALLS.clear()
-        spec = {"ops": [[create, "other", "x"]], "on_commit": ["other"], "tag": outcome,
-                "outcome": outcome}
+        spec = {
+            "ops": [[create, "other", "x"]],
+            "on_commit": ["other"],
+            "tag": outcome,
+            "outcome": outcome,
+        }
 
         response = post(client, spec)
 
@@ -151,8 +161,10 @@ def test_select_for_update_as_the_first_query_is_inside_a_transaction():
     Group.objects.using("other").create(name="locked")
     client = Client(raise_request_exception=False)
 
-    response = post(client, {"ops": [["lock", "other", "locked"], ["delete", "other", "locked"]],
-                             "outcome": "fail"})
+    response = post(
+        client,
+        {"ops": [["lock", "other", "locked"], ["delete", "other", "locked"]], "outcome": "fail"},
+    )
 
     assert response.status_code == 422
     assert names("other") == {"locked"}
@@ -231,8 +243,7 @@ class RestrictedDatabasesTestCase(TestCase):
         assert names() == {"a"}
 
     def test_an_error_response_works(self) -> None:
-        response = post(Client(), {"ops": [["create", "default", "a"]],
-                                   "outcome": "raise_client"})
+        response = post(Client(), {"ops": [["create", "default", "a"]], "outcome": "raise_client"})
 
         assert_error_response(response, 400, key="invalid_request")
         assert names() == set()  # rolled back to the request's savepoint
@@ -241,16 +252,24 @@ class RestrictedDatabasesTestCase(TestCase):
         # Inside the test's transaction the request's savepoint is made only once it
         # writes: assertNumQueries around a read counts what it did without apierrors.
         without = [m for m in settings.MIDDLEWARE if "AtomicRequests" not in m]
-        with CaptureQueriesContext(connections["default"]) as plain, self.settings(
-                MIDDLEWARE=without):
+        with (
+            CaptureQueriesContext(connections["default"]) as plain,
+            self.settings(MIDDLEWARE=without),
+        ):
             Client().get("/plain/count/")
         with self.assertNumQueries(len(plain)):
             response = Client().get("/plain/count/")
         assert response.json() == {"groups": 0}
 
     def test_the_views_own_blocks_roll_back_with_the_request(self) -> None:
-        spec = {"ops": [["create_nosp", "default", "a"], ["create_atomic", "default", "b"],
-                        ["create_raw", "default", "c"]], "outcome": "fail"}
+        spec = {
+            "ops": [
+                ["create_nosp", "default", "a"],
+                ["create_atomic", "default", "b"],
+                ["create_raw", "default", "c"],
+            ],
+            "outcome": "fail",
+        }
 
         response = post(Client(), spec)
 

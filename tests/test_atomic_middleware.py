@@ -176,10 +176,15 @@ def test_admin_redirects_after_save_and_delete_commit(client):
 
 
 def test_second_alias_commits_and_rolls_back_with_the_first(client):
-    for path, outcome, committed in [("/api/", "ok", True), ("/plain/", "ok", True),
-                                     ("/api/", "fail", False), ("/plain/", "fail", False),
-                                     ("/api/", "raise", False), ("/plain/", "raise", False),
-                                     ("/api/", "render_fail", False)]:
+    for path, outcome, committed in [
+        ("/api/", "ok", True),
+        ("/plain/", "ok", True),
+        ("/api/", "fail", False),
+        ("/plain/", "fail", False),
+        ("/api/", "raise", False),
+        ("/plain/", "raise", False),
+        ("/api/", "render_fail", False),
+    ]:
         reset()
         spec = {"ops": write("a") + write("b", alias="other"), "outcome": outcome}
 
@@ -194,8 +199,9 @@ def test_second_alias_commits_and_rolls_back_with_the_first(client):
 def test_atomic_databases_setting_narrows_the_aliases(client):
     narrowed = {**settings.APIERRORS, "ATOMIC_DATABASES": ["default"]}
     with override_settings(APIERRORS=narrowed):
-        response = post(client, "/api/", {"ops": write("a") + write("b", alias="other"),
-                                          "outcome": "fail"})
+        response = post(
+            client, "/api/", {"ops": write("a") + write("b", alias="other"), "outcome": "fail"}
+        )
 
     assert response.status_code == 422
     assert names("default") == set()
@@ -206,9 +212,11 @@ def test_deferred_constraint_failure_rolls_back_every_alias(client, calls):
     # The dangling row is checked at commit on PostgreSQL and SQLite (InnoDB rejects it at
     # once). "default" commits first; in the first case only the pre-commit check on
     # "other" keeps "a" from surviving the failed request.
-    for ops in ([*write("a"), ["dangling", "other"]],
-                [*write("b", alias="other"), ["dangling", "default"]],
-                [*write("a"), ["dangling", "default"]]):
+    for ops in (
+        [*write("a"), ["dangling", "other"]],
+        [*write("b", alias="other"), ["dangling", "default"]],
+        [*write("a"), ["dangling", "default"]],
+    ):
         reset()
         spec = {"ops": ops, "on_commit": ["default", "other"], "tag": "t"}
 
@@ -226,16 +234,28 @@ def test_deferred_constraint_failure_rolls_back_every_alias(client, calls):
 
 
 def test_on_commit_runs_only_after_commit(client, calls):
-    spec = {"ops": write("a") + write("b", alias="other"), "on_commit": ["default", "other"],
-            "tag": "t1"}
+    spec = {
+        "ops": write("a") + write("b", alias="other"),
+        "on_commit": ["default", "other"],
+        "tag": "t1",
+    }
     assert post(client, "/api/", spec).status_code == 201
     assert calls == [("default", "t1"), ("other", "t1")]
 
-    for path, outcome in [("/api/", "fail"), ("/api/", "raise"), ("/api/", "render_fail"),
-                          ("/plain/", "fail"), ("/plain/", "raise")]:
+    for path, outcome in [
+        ("/api/", "fail"),
+        ("/api/", "raise"),
+        ("/api/", "render_fail"),
+        ("/plain/", "fail"),
+        ("/plain/", "raise"),
+    ]:
         reset()
-        spec = {"ops": write("a") + write("b", alias="other"),
-                "on_commit": ["default", "other"], "tag": "t2", "outcome": outcome}
+        spec = {
+            "ops": write("a") + write("b", alias="other"),
+            "on_commit": ["default", "other"],
+            "tag": "t2",
+            "outcome": outcome,
+        }
 
         response = post(client, path, spec)
 
@@ -245,8 +265,7 @@ def test_on_commit_runs_only_after_commit(client, calls):
 
 
 def test_failing_on_commit_callback_keeps_the_committed_success(client, calls, caplog):
-    spec = {"ops": write("a"), "on_commit": ["default"], "on_commit_raises": "default",
-            "tag": "t1"}
+    spec = {"ops": write("a"), "on_commit": ["default"], "on_commit_raises": "default", "tag": "t1"}
 
     with caplog.at_level(logging.ERROR, logger="apierrors.middleware"):
         response = post(client, "/api/", spec)
@@ -264,8 +283,11 @@ def test_swallowed_database_error_turns_a_success_into_500(client, calls):
     cases = [  # path, spec, the error format's content type
         ("/api/", {"ops": write("a"), "swallow": "default"}, "application/fhir+json"),
         ("/api/problem/", {"ops": write("a"), "swallow": "default"}, "application/problem+json"),
-        ("/api/", {"ops": write("a") + write("b", alias="other"), "swallow": "other"},
-         "application/fhir+json"),
+        (
+            "/api/",
+            {"ops": write("a") + write("b", alias="other"), "swallow": "other"},
+            "application/fhir+json",
+        ),
         ("/plain/", {"ops": write("a"), "swallow": "default", "outcome": "redirect"}, None),
         # SessionMiddleware's save hits the broken transaction and raises: Django's 500.
         ("/api/", {"ops": write("a"), "swallow": "default", "session": "s"}, None),
@@ -364,8 +386,11 @@ def test_non_atomic_requests_for_one_alias(client):
 def test_opt_out_is_honoured_on_every_request(client):
     for _ in range(2):
         reset()
-        response = post(client, "/plain/non-atomic-other/",
-                        {"ops": write("a") + write("b", alias="other"), "outcome": "fail"})
+        response = post(
+            client,
+            "/plain/non-atomic-other/",
+            {"ops": write("a") + write("b", alias="other"), "outcome": "fail"},
+        )
 
         assert response.status_code == 422
         assert names("default") == set()
@@ -388,11 +413,15 @@ def test_durable_block_needs_the_opt_out():
 
 
 def test_async_view_under_wsgi(client):
-    for outcome, expected_status, committed in [("ok", 200, True), ("fail", 422, False),
-                                                ("raise", 500, False)]:
+    for outcome, expected_status, committed in [
+        ("ok", 200, True),
+        ("fail", 422, False),
+        ("raise", 500, False),
+    ]:
         reset()
-        response = post(client, "/plain/async/", {"ops": write("a"), "outcome": outcome,
-                                                  "session": "v"})
+        response = post(
+            client, "/plain/async/", {"ops": write("a"), "outcome": outcome, "session": "v"}
+        )
 
         assert response.status_code == expected_status, outcome
         assert names() == ({"a"} if committed else set()), outcome
@@ -403,8 +432,13 @@ def test_views_under_asgi(calls):
     for path in ("/plain/async/", "/plain/", "/api/"):
         for outcome, committed in [("ok", True), ("fail", False), ("raise", False)]:
             reset()
-            spec = {"ops": write("a") + write("b", alias="other"), "outcome": outcome,
-                    "session": "v", "on_commit": ["default"], "tag": "t"}
+            spec = {
+                "ops": write("a") + write("b", alias="other"),
+                "outcome": outcome,
+                "session": "v",
+                "on_commit": ["default"],
+                "tag": "t",
+            }
 
             response = apost(path, spec)
 

@@ -46,11 +46,11 @@ OUTCOMES = {
 def request_spec(draw: st.DrawFn) -> tuple[str, dict]:
     kind = draw(st.sampled_from(sorted(PATHS)))
     outcome = draw(st.sampled_from(OUTCOMES[kind]))
-    spec: dict = {"ops": [list(o) for o in draw(st.lists(op, max_size=4))],
-                  "on_commit": draw(st.lists(st.sampled_from(ALIASES), max_size=2,
-                                             unique=True)),
-                  "on_commit_early": draw(st.lists(st.sampled_from(ALIASES), max_size=2,
-                                                   unique=True))}
+    spec: dict = {
+        "ops": [list(o) for o in draw(st.lists(op, max_size=4))],
+        "on_commit": draw(st.lists(st.sampled_from(ALIASES), max_size=2, unique=True)),
+        "on_commit_early": draw(st.lists(st.sampled_from(ALIASES), max_size=2, unique=True)),
+    }
     if draw(st.booleans()):
         spec["session"] = draw(st.integers(0, 9))
     if outcome == "swallow":
@@ -87,8 +87,11 @@ def stored(alias: str) -> set[str]:
     return set(Group.objects.using(alias).values_list("name", flat=True))
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(requests=st.lists(request_spec(), min_size=1, max_size=6))
 def test_database_equals_the_effects_of_successful_requests(requests):
     for alias in ALIASES:
@@ -105,11 +108,9 @@ def test_database_equals_the_effects_of_successful_requests(requests):
         spec["tag"] = str(number)
         succeeds = expected_success(kind, spec, state)
 
-        response = client.post(PATHS[kind], data=json.dumps(spec),
-                               content_type="application/json")
+        response = client.post(PATHS[kind], data=json.dumps(spec), content_type="application/json")
 
-        ok = (200 <= response.status_code < 300 if kind == "api"
-              else response.status_code < 400)
+        ok = 200 <= response.status_code < 300 if kind == "api" else response.status_code < 400
         assert ok is succeeds, (kind, spec, response.status_code)
         if ok:
             apply(spec, state)

@@ -9,8 +9,10 @@ from apierrors.middleware import AtomicRequestsMiddleware, non_atomic
 
 @pytest.mark.parametrize("aliases", [["replica"], "default"])
 def test_bad_atomic_databases_setting_fails_at_startup(aliases):
-    with override_settings(APIERRORS={"ATOMIC_DATABASES": aliases}), \
-            pytest.raises(ImproperlyConfigured, match="ATOMIC_DATABASES"):
+    with (
+        override_settings(APIERRORS={"ATOMIC_DATABASES": aliases}),
+        pytest.raises(ImproperlyConfigured, match="ATOMIC_DATABASES"),
+    ):
         AtomicRequestsMiddleware(lambda request: None)
 
 
@@ -54,8 +56,11 @@ def test_opt_out_through_django_decorators_on_a_class():
             return None
 
     post, get = RequestFactory().post("/"), RequestFactory().get("/")
-    assert view_facts(post, DispatchOptOut.as_view()) == (DispatchOptOut, False,
-                                                          frozenset({"other"}))
+    assert view_facts(post, DispatchOptOut.as_view()) == (
+        DispatchOptOut,
+        False,
+        frozenset({"other"}),
+    )
     method_view = MethodOptOut.as_view()
     assert view_facts(post, method_view)[2] == frozenset({"default"})
     assert view_facts(get, method_view)[2] == frozenset()

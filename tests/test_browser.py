@@ -30,9 +30,15 @@ from .conftest import IN_CI
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 UNKNOWN_ID = "a47c7b0ebbb442cdbc4adf259d148ea1"
@@ -64,11 +70,13 @@ def browser_page(monkeypatch):
     # are still plain synchronous code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                          locale="en-US", color_scheme="light")
+            context = browser.new_context(
+                viewport={"width": 1280, "height": 900}, locale="en-US", color_scheme="light"
+            )
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
             yield page
@@ -124,7 +132,8 @@ def test_support_edits_a_message_and_its_polish_translation(server, browser_page
     page.click("a:text-is('unknown_resource')")
     expect(page).to_have_url(re.compile(rf"/admin/apierrors/errorcode/{entry.pk}/change/"))
     expect(page.locator("#apierrors-preview .apierrors-body").first).to_contain_text(
-        "Unknown Patient resource")
+        "Unknown Patient resource"
+    )
 
     # Edit the message and add a Polish translation; the preview follows before saving.
     page.fill("#id_message", ENGLISH)
@@ -134,21 +143,25 @@ def test_support_edits_a_message_and_its_polish_translation(server, browser_page
     preview = page.locator("#apierrors-preview")
     expect(preview.locator('.apierrors-preview[data-state="unsaved"]')).to_be_visible()
     expect(preview.locator('tr[data-language="en"] .apierrors-message')).to_have_text(
-        "No Patient with id a47c7b0ebbb442cdbc4adf259d148ea1 here: it may have been deleted.")
+        "No Patient with id a47c7b0ebbb442cdbc4adf259d148ea1 here: it may have been deleted."
+    )
     expect(preview.locator('tr[data-language="pl"] .apierrors-message')).to_have_text(
-        "Nie ma zasobu Patient o id a47c7b0ebbb442cdbc4adf259d148ea1: mógł zostać usunięty.")
+        "Nie ma zasobu Patient o id a47c7b0ebbb442cdbc4adf259d148ea1: mógł zostać usunięty."
+    )
 
     # Save and keep editing: the saved preview shows both texts.
     page.click("input[name=_continue]")
     expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
     expect(preview.locator('.apierrors-preview[data-state="saved"]')).to_be_visible()
     expect(preview.locator('tr[data-language="pl"] .apierrors-message')).to_contain_text(
-        "Nie ma zasobu Patient")
+        "Nie ma zasobu Patient"
+    )
     fhir = preview.locator('details[data-language="en"] [data-format="fhir"] .apierrors-body')
     expect(fhir).to_contain_text('"text": "No Patient with id')
     page.click('details[data-language="pl"] summary')
-    expect(page.locator('details[data-language="pl"] [data-format="problem"] '
-                        '.apierrors-body')).to_contain_text('"detail": "Nie ma zasobu')
+    expect(
+        page.locator('details[data-language="pl"] [data-format="problem"] .apierrors-body')
+    ).to_contain_text('"detail": "Nie ma zasobu')
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-change-page.png"), full_page=True)
 
@@ -156,8 +169,10 @@ def test_support_edits_a_message_and_its_polish_translation(server, browser_page
     api = page.context.request
     url = f"{base}/api/v1/patients/{UNKNOWN_ID}/"
     auth = {"Authorization": f"Bearer {demo['north']}"}
-    for language, text in (("en", f"No Patient with id {UNKNOWN_ID} here"),
-                           ("pl", f"Nie ma zasobu Patient o id {UNKNOWN_ID}")):
+    for language, text in (
+        ("en", f"No Patient with id {UNKNOWN_ID} here"),
+        ("pl", f"Nie ma zasobu Patient o id {UNKNOWN_ID}"),
+    ):
         response = api.get(url, headers={**auth, "Accept-Language": language})
         assert response.status == 404
         assert response.json()["issue"][0]["details"]["text"].startswith(text)
@@ -174,7 +189,7 @@ def test_support_edits_a_message_and_its_polish_translation(server, browser_page
 # -- the demo as a newcomer runs it --------------------------------------------------------
 
 HEADER_BG = "rgb(65, 118, 144)"  # #header: --header-bg, set by Django's admin/css/base.css
-UNSAVED = "rgb(154, 103, 0)"     # the preview's "unsaved" state: apierrors/admin.css
+UNSAVED = "rgb(154, 103, 0)"  # the preview's "unsaved" state: apierrors/admin.css
 
 
 def _free_port() -> int:
@@ -189,17 +204,22 @@ def demo_server(tmp_path):
     files; yields (base URL, admin password), then stops that process."""
     import requests
 
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("APIERRORS_", "DJANGO_"))}
-    env.update(APIERRORS_SQLITE_PATH=str(tmp_path / "demo.sqlite3"),
-               APIERRORS_SQLITE_OTHER_PATH=str(tmp_path / "demo-other.sqlite3"),
-               PYTHONUNBUFFERED="1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APIERRORS_", "DJANGO_"))}
+    env.update(
+        APIERRORS_SQLITE_PATH=str(tmp_path / "demo.sqlite3"),
+        APIERRORS_SQLITE_OTHER_PATH=str(tmp_path / "demo-other.sqlite3"),
+        PYTHONUNBUFFERED="1",
+    )
     addrport = f"127.0.0.1:{_free_port()}"
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "manage.py", "demo", "--addrport", addrport],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://{addrport}"
     try:
         deadline = time.monotonic() + 120

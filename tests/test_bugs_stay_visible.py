@@ -55,11 +55,14 @@ def test_the_response_is_still_a_clean_500_for_callers(tracker):
     assert request.path == "/api/raise/bug/"
 
 
-@pytest.mark.parametrize(("name", "exc_name"), [
-    ("unavailable", "ServiceUnavailable"),  # a 5xx the view raised on purpose
-    ("operational", "OperationalError"),  # the database went away: 503
-    ("unknown-key", "APIError"),  # a key nobody declares: a bug in code, 500
-])
+@pytest.mark.parametrize(
+    ("name", "exc_name"),
+    [
+        ("unavailable", "ServiceUnavailable"),  # a 5xx the view raised on purpose
+        ("operational", "OperationalError"),  # the database went away: 503
+        ("unknown-key", "APIError"),  # a key nobody declares: a bug in code, 500
+    ],
+)
 def test_every_5xx_from_an_exception_is_reported(tracker, name, exc_name):
     response = Client(raise_request_exception=False).get(f"/api/raise/{name}/")
 
@@ -67,8 +70,17 @@ def test_every_5xx_from_an_exception_is_reported(tracker, name, exc_name):
     assert [exc_type.__name__ for exc_type, _text, _request in tracker] == [exc_name]
 
 
-@pytest.mark.parametrize("name", ["drf-validation", "drf-not-found", "django-404",
-                                  "drf-permission", "api-error", "drf-throttled"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "drf-validation",
+        "drf-not-found",
+        "django-404",
+        "drf-permission",
+        "api-error",
+        "drf-throttled",
+    ],
+)
 def test_client_errors_are_not_reported(tracker, name):
     response = Client().get(f"/api/raise/{name}/")  # would raise if anything were reported
 

@@ -29,11 +29,16 @@ def without_transaction_middleware(settings):
 
 
 def use_stamp_cache(settings, location: str, backend: str = REDIS_CACHE) -> None:
-    settings.CACHES = {**settings.CACHES, "stamp": {
-        "BACKEND": backend, "LOCATION": location, "KEY_PREFIX": "apierrors-cat-test",
-        # What the README asks of production: fail fast rather than hang the response.
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }}
+    settings.CACHES = {
+        **settings.CACHES,
+        "stamp": {
+            "BACKEND": backend,
+            "LOCATION": location,
+            "KEY_PREFIX": "apierrors-cat-test",
+            # What the README asks of production: fail fast rather than hang the response.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
     settings.APIERRORS = {**settings.APIERRORS, "CACHE_ALIAS": "stamp"}
 
 
@@ -50,12 +55,16 @@ def edit(message: str) -> None:
 
 
 def warnings_from_catalog(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == "apierrors.catalog" and r.levelno == logging.WARNING]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "apierrors.catalog" and r.levelno == logging.WARNING
+    ]
 
 
 def test_a_cache_that_keeps_nothing_costs_no_query_per_error(
-        client, settings, django_assert_num_queries, django_capture_on_commit_callbacks):
+    client, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     assert detail(client) == BOOKED
     with django_assert_num_queries(0):
@@ -70,8 +79,13 @@ def test_a_cache_that_keeps_nothing_costs_no_query_per_error(
 
 
 def test_an_unreachable_cache_falls_back_to_the_database_once_and_warns_once(
-        client, settings, caplog, monkeypatch, django_assert_num_queries,
-        django_capture_on_commit_callbacks):
+    client,
+    settings,
+    caplog,
+    monkeypatch,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
     use_stamp_cache(settings, "redis://127.0.0.1:1/0")  # nothing listens there
     monkeypatch.setattr(catalog, "cache_retry_interval", 0)  # try it on every lookup
     ErrorCode.objects.filter(key="appointment_unavailable").update(message="In the table.")
@@ -162,9 +176,15 @@ def redis_proxy():
 
 
 @pytest.mark.redis
-def test_redis_going_down_and_coming_back(client, settings, caplog, monkeypatch, redis_proxy,
-                                          django_assert_num_queries,
-                                          django_capture_on_commit_callbacks):
+def test_redis_going_down_and_coming_back(
+    client,
+    settings,
+    caplog,
+    monkeypatch,
+    redis_proxy,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
     use_stamp_cache(settings, f"redis://127.0.0.1:{redis_proxy.port}/3")
     # Read the stamp and retry Redis on every lookup (no check interval, no back-off), so it
     # is seen going and coming back at once; still one warning.
@@ -197,8 +217,8 @@ def test_redis_going_down_and_coming_back(client, settings, caplog, monkeypatch,
 
 @pytest.mark.redis
 def test_between_two_checks_an_error_response_reads_nothing_from_redis(
-        client, settings, redis_proxy, django_assert_num_queries,
-        django_capture_on_commit_callbacks):
+    client, settings, redis_proxy, django_assert_num_queries, django_capture_on_commit_callbacks
+):
     use_stamp_cache(settings, f"redis://127.0.0.1:{redis_proxy.port}/3")
     settings.APIERRORS = {**settings.APIERRORS, "STAMP_CHECK_SECONDS": 60}
     caches["stamp"].clear()

@@ -70,7 +70,8 @@ def test_a_cold_process_does_not_keep_a_rolled_back_edit(client):
 
 
 def test_a_stale_copy_reloaded_by_a_failing_edit_keeps_only_committed_text(
-        client, settings, tmp_path):
+    client, settings, tmp_path
+):
     stamps = shared_stamp_cache(settings, tmp_path)
     assert served_text(client) == BOOKED  # warm
     # Another process commits an edit of another entry: this copy is now stale.

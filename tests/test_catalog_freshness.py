@@ -42,7 +42,8 @@ def edit(key: str, **fields) -> None:
 
 
 def test_an_edit_reaches_the_next_response_when_it_commits(
-        client, django_capture_on_commit_callbacks):
+    client, django_capture_on_commit_callbacks
+):
     assert detail(client) == BOOKED
     with django_capture_on_commit_callbacks(execute=True) as published:
         edit("appointment_unavailable", message="That slot was just taken.")
@@ -55,8 +56,11 @@ def test_an_edit_reaches_the_next_response_when_it_commits(
 def test_a_rolled_back_edit_publishes_nothing(client, django_capture_on_commit_callbacks):
     assert detail(client) == BOOKED
     stamp = cache.get(STAMP_KEY)
-    with (django_capture_on_commit_callbacks(execute=True) as published,
-          pytest.raises(RuntimeError), transaction.atomic()):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as published,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
         edit("appointment_unavailable", message="Never committed.")
         raise RuntimeError("the edit's transaction fails")
     assert published == []
@@ -87,7 +91,8 @@ def test_status_change_reaches_the_next_response(client, django_capture_on_commi
 
 
 def test_deleting_an_edited_builtin_falls_back_to_its_declared_text(
-        client, django_capture_on_commit_callbacks):
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         edit("appointment_unavailable", message="Edited.")
     assert detail(client) == "Edited."
@@ -96,14 +101,15 @@ def test_deleting_an_edited_builtin_falls_back_to_its_declared_text(
     assert detail(client) == BOOKED
 
 
-def test_a_translation_edit_reaches_the_next_response(
-        client, django_capture_on_commit_callbacks):
+def test_a_translation_edit_reaches_the_next_response(client, django_capture_on_commit_callbacks):
     polish = {"HTTP_ACCEPT_LANGUAGE": "pl"}
     assert detail(client, **polish) != "Ten termin jest już zajęty."
     with django_capture_on_commit_callbacks(execute=True):
         translation = ErrorTranslationFactory(
-            error=ErrorCode.objects.get(key="appointment_unavailable"), language="pl",
-            message="Ten termin jest już zajęty.")
+            error=ErrorCode.objects.get(key="appointment_unavailable"),
+            language="pl",
+            message="Ten termin jest już zajęty.",
+        )
     assert detail(client, **polish) == "Ten termin jest już zajęty."
     assert detail(client) == BOOKED
     with django_capture_on_commit_callbacks(execute=True):
@@ -112,19 +118,46 @@ def test_a_translation_edit_reaches_the_next_response(
 
 
 def test_loaddata_publishes_once_for_the_whole_fixture(
-        client, tmp_path, django_capture_on_commit_callbacks):
+    client, tmp_path, django_capture_on_commit_callbacks
+):
     assert detail(client) == BOOKED
     fixture = tmp_path / "dictionary.json"
-    fixture.write_text(json.dumps([
-        {"model": "apierrors.errorcode", "fields": {
-            "key": "appointment_unavailable", "error_code": 1, "status": 422,
-            "title": "Gone", "message": "Loaded from a fixture.", "fhir_code": "business-rule",
-            "severity": "error", "description": "", "is_public": True, "updated_at": NOW}},
-        {"model": "apierrors.errorcode", "fields": {
-            "key": "fixture_only", "error_code": 4242, "status": 409, "title": "Fixture",
-            "message": "Only in the fixture.", "fhir_code": "conflict", "severity": "error",
-            "description": "", "is_public": True, "updated_at": NOW}},
-    ]))
+    fixture.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "apierrors.errorcode",
+                    "fields": {
+                        "key": "appointment_unavailable",
+                        "error_code": 1,
+                        "status": 422,
+                        "title": "Gone",
+                        "message": "Loaded from a fixture.",
+                        "fhir_code": "business-rule",
+                        "severity": "error",
+                        "description": "",
+                        "is_public": True,
+                        "updated_at": NOW,
+                    },
+                },
+                {
+                    "model": "apierrors.errorcode",
+                    "fields": {
+                        "key": "fixture_only",
+                        "error_code": 4242,
+                        "status": 409,
+                        "title": "Fixture",
+                        "message": "Only in the fixture.",
+                        "fhir_code": "conflict",
+                        "severity": "error",
+                        "description": "",
+                        "is_public": True,
+                        "updated_at": NOW,
+                    },
+                },
+            ]
+        )
+    )
     with django_capture_on_commit_callbacks(execute=True) as published:
         ErrorCode.objects.get(key="appointment_unavailable").delete()  # loaddata won't upsert
         call_command("loaddata", str(fixture), verbosity=0)
@@ -134,15 +167,18 @@ def test_loaddata_publishes_once_for_the_whole_fixture(
 
 
 def test_admin_bulk_delete_reaches_the_next_response(
-        admin_client, client, django_capture_on_commit_callbacks):
+    admin_client, client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         custom = ErrorCodeFactory(key="slot_taken", message="Slot taken.", status=409)
         ErrorTranslationFactory(error=custom, language="pl", message="Zajęte.")
     assert detail(client, key="slot_taken") == "Slot taken."
     assert client.get("/errors/slot_taken/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True) as published:
-        response = admin_client.post("/admin/apierrors/errorcode/", {
-            "action": "delete_selected", "_selected_action": [custom.pk], "post": "yes"})
+        response = admin_client.post(
+            "/admin/apierrors/errorcode/",
+            {"action": "delete_selected", "_selected_action": [custom.pk], "post": "yes"},
+        )
     assert response.status_code == 302
     assert not ErrorCode.objects.filter(key="slot_taken").exists()
     assert len(published) == 1
@@ -171,8 +207,9 @@ def test_a_cold_process_starts_from_the_database_not_the_declarations(client):
     assert detail(client) == "From the table."
 
 
-def test_an_evicted_stamp_makes_each_process_reload_once(client, settings, tmp_path,
-                                                         django_assert_num_queries):
+def test_an_evicted_stamp_makes_each_process_reload_once(
+    client, settings, tmp_path, django_assert_num_queries
+):
     # Counting queries: leave out AtomicRequestsMiddleware's SAVEPOINTs.
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "AtomicRequests" not in m]
     stamps = shared_stamp_cache(settings, tmp_path)

@@ -280,8 +280,10 @@ def test_hostile_html_bodies_parse_in_linear_time() -> None:
     assert [r[0] for r in results] == list(HOSTILE_PAGES)
     print()
     for name, (t64, t256, t1m), cls, message in results:
-        print(f"{name:22} 64 KB {t64 * 1e3:7.1f} ms  256 KB {t256 * 1e3:7.1f} ms  "
-              f"1 MB {t1m * 1e3:7.1f} ms  x{t1m / max(t256, 1e-6):.1f}")
+        print(
+            f"{name:22} 64 KB {t64 * 1e3:7.1f} ms  256 KB {t256 * 1e3:7.1f} ms  "
+            f"1 MB {t1m * 1e3:7.1f} ms  x{t1m / max(t256, 1e-6):.1f}"
+        )
         assert cls == "ServerError" and 0 < len(message) <= 200
         # Linear takes 4x per 4x the size, quadratic 16x: at these sizes that is minutes for
         # the old code. The slack keeps milliseconds of scheduling noise from failing it.
@@ -310,16 +312,47 @@ def test_hostile_html_reads_like_a_browser() -> None:
 
 KEYS = st.sampled_from(
     [
-        "resourceType", "issue", "details", "text", "diagnostics", "expression", "location",
-        "code", "severity", "type", "title", "status", "detail", "instance", "errors",
-        "pointer", "field", "message", "key", "error_code", "request_id", "error",
-        "error_description", "description",
+        "resourceType",
+        "issue",
+        "details",
+        "text",
+        "diagnostics",
+        "expression",
+        "location",
+        "code",
+        "severity",
+        "type",
+        "title",
+        "status",
+        "detail",
+        "instance",
+        "errors",
+        "pointer",
+        "field",
+        "message",
+        "key",
+        "error_code",
+        "request_id",
+        "error",
+        "error_description",
+        "description",
     ]
 ) | st.text(max_size=4)
 ODD_STRINGS = st.sampled_from(
     [
-        "OperationOutcome", "http://[::1/x", "https://h/errors/k/", "about:blank", "²", "\u0661",
-        "-7", "#/a/0/b", "#", "request_id=r1", "\ud800", "\x00", " ",
+        "OperationOutcome",
+        "http://[::1/x",
+        "https://h/errors/k/",
+        "about:blank",
+        "²",
+        "\u0661",
+        "-7",
+        "#/a/0/b",
+        "#",
+        "request_id=r1",
+        "\ud800",
+        "\x00",
+        " ",
     ]
 ) | st.integers(4290, 4310).map(lambda n: "9" * n)  # int() refuses over 4,300 digits
 SCALARS = (
@@ -357,8 +390,12 @@ _PROBLEM = st.dictionaries(
     max_size=5,
 ).flatmap(
     lambda body: st.builds(
-        lambda errors, code: {**body, "title": body.get("title", "t"), "errors": errors,
-                              "error_code": code},
+        lambda errors, code: {
+            **body,
+            "title": body.get("title", "t"),
+            "errors": errors,
+            "error_code": code,
+        },
         st.lists(_PROBLEM_ERROR, max_size=3) | JSON_VALUES,
         JSON_VALUES | ODD_STRINGS,
     )
@@ -382,11 +419,22 @@ BODIES = st.one_of(
 )
 CONTENT_TYPES = st.sampled_from(
     [
-        "", JSON, PROBLEM, FHIR, "text/html", "text/plain", "application/xhtml+xml",
-        "application/json; charset=latin-1", "application/json; charset=utf-16",
-        "application/json; charset=punycode", "application/json; charset=rot13",
-        "text/html; charset=utf-7", "text/plain; charset=\x00", 'text/html; charset="',
-        "application/vnd.x+json;;;charset", "text/html; charset=idna",
+        "",
+        JSON,
+        PROBLEM,
+        FHIR,
+        "text/html",
+        "text/plain",
+        "application/xhtml+xml",
+        "application/json; charset=latin-1",
+        "application/json; charset=utf-16",
+        "application/json; charset=punycode",
+        "application/json; charset=rot13",
+        "text/html; charset=utf-7",
+        "text/plain; charset=\x00",
+        'text/html; charset="',
+        "application/vnd.x+json;;;charset",
+        "text/html; charset=idna",
     ]
 ) | st.text(max_size=40)
 STATUSES = st.sampled_from([400, 401, 403, 404, 409, 412, 422, 429, 500, 502, 503, 599]) | (
@@ -394,19 +442,31 @@ STATUSES = st.sampled_from([400, 401, 403, 404, 409, 412, 422, 429, 500, 502, 50
 )
 HEADER_NAMES = st.sampled_from(
     [
-        "Retry-After", "Date", "X-Error-Code", "X-Error-Key", "X-Request-ID",
-        "X-Rate-Limit-Remaining", "X-RateLimit-Remaining", "WWW-Authenticate",
+        "Retry-After",
+        "Date",
+        "X-Error-Code",
+        "X-Error-Key",
+        "X-Request-ID",
+        "X-Rate-Limit-Remaining",
+        "X-RateLimit-Remaining",
+        "WWW-Authenticate",
     ]
 )
 HEADER_VALUES = st.text(max_size=40) | st.sampled_from(
     [
-        "9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT", "Sun, 06 Nov 1994 08:49:37 GMT",
-        "Mon, 01 Jan 0001 00:00:00 +2359", "²", "1_0", "-0", "NaN", "caf\xe9", "\u2603",
+        "9" * 400,
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Sun, 06 Nov 1994 08:49:37 GMT",
+        "Mon, 01 Jan 0001 00:00:00 +2359",
+        "²",
+        "1_0",
+        "-0",
+        "NaN",
+        "caf\xe9",
+        "\u2603",
     ]
 )
-FUZZ = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _check_any(lib: str, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -729,7 +789,9 @@ def test_hostile_headers_on_the_wire(hostile_server: _Server, kind: str) -> None
     exc = bounded(lambda: fetch(kind, f"{hostile_server.url}/hostile-headers"))
     check_exception(exc, 429)
     assert (exc.retry_after, exc.error_code, exc.rate_limit_remaining) == (
-        MAX_RETRY_AFTER, None, None
+        MAX_RETRY_AFTER,
+        None,
+        None,
     )
     assert exc.key and exc.request_id  # decoded somehow (latin-1), not an error
 

@@ -278,12 +278,22 @@ def test_fhir_later_issues_without_expression_are_whole_request_details(make: Ma
     body = {
         "resourceType": "OperationOutcome",
         "issue": [
-            {"severity": "error", "code": "structure",
-             "details": {"text": "The request body could not be parsed."}},
-            {"severity": "error", "code": "structure",
-             "details": {"text": "JSON parse error - Expecting value"}},
-            {"severity": "error", "code": "required", "details": {"text": "Required."},
-             "expression": ["name"]},
+            {
+                "severity": "error",
+                "code": "structure",
+                "details": {"text": "The request body could not be parsed."},
+            },
+            {
+                "severity": "error",
+                "code": "structure",
+                "details": {"text": "JSON parse error - Expecting value"},
+            },
+            {
+                "severity": "error",
+                "code": "required",
+                "details": {"text": "Required."},
+                "expression": ["name"],
+            },
         ],
     }
     exc = catch(make(400, json_body=body, content_type=FHIR))

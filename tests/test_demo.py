@@ -63,15 +63,20 @@ def test_an_admin_session_reads_the_audit_log(demo):
     admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
     entry = ErrorCode.objects.get(key="unknown_resource")
     LogEntry.objects.create(
-        user=admin, content_type=ContentType.objects.get_for_model(ErrorCode),
-        object_id=str(entry.pk), object_repr=str(entry), action_flag=CHANGE,
-        change_message=json.dumps([{"changed": {"fields": ["Message template"]}}]))
+        user=admin,
+        content_type=ContentType.objects.get_for_model(ErrorCode),
+        object_id=str(entry.pk),
+        object_repr=str(entry),
+        action_flag=CHANGE,
+        change_message=json.dumps([{"changed": {"fields": ["Message template"]}}]),
+    )
     client = APIClient()
     client.force_login(admin)
     response = client.get("/api/v1/audit-log/")
     assert response.status_code == 200
     assert [(e["user"], e["entry"], e["change"]) for e in response.json()] == [
-        ("boss", str(entry), "Changed Message template.")]
+        ("boss", str(entry), "Changed Message template.")
+    ]
 
 
 def test_a_session_of_someone_not_staff_is_403(demo):
@@ -91,8 +96,12 @@ def test_the_admin_creating_a_patient_is_409_conflict_and_creates_nothing(demo):
     admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
     client = APIClient()
     client.force_login(admin)
-    response = client.post("/api/v1/patients/", {"identifier": "X-1", "name": "Nobody's"},
-                           format="json", HTTP_ACCEPT=PROBLEM)
+    response = client.post(
+        "/api/v1/patients/",
+        {"identifier": "X-1", "name": "Nobody's"},
+        format="json",
+        HTTP_ACCEPT=PROBLEM,
+    )
     assert response.status_code == 409
     assert (response.json()["key"], response["X-Error-Code"]) == ("conflict", "13")
     assert not Patient.objects.filter(identifier="X-1").exists()
@@ -109,13 +118,19 @@ def practitioner(demo) -> Practitioner:
 def test_editing_a_practitioner_without_if_match_is_428_and_changes_nothing(practitioner):
     for method in ("patch", "put"):
         response = getattr(token_client(), method)(
-            f"/api/v1/practitioners/{practitioner.pk}/", {"name": "Dr. J. Snow"},
-            format="json", HTTP_ACCEPT=PROBLEM)
+            f"/api/v1/practitioners/{practitioner.pk}/",
+            {"name": "Dr. J. Snow"},
+            format="json",
+            HTTP_ACCEPT=PROBLEM,
+        )
         assert response.status_code == 428
         assert (response["X-Error-Key"], response["X-Error-Code"]) == (
-            "precondition_required", "17")
+            "precondition_required",
+            "17",
+        )
         assert response.json()["detail"] == (
-            "This request must be conditional: send If-Match with the resource's ETag.")
+            "This request must be conditional: send If-Match with the resource's ETag."
+        )
     practitioner.refresh_from_db()
     assert practitioner.name == "Dr. John Snow"
 
@@ -202,23 +217,36 @@ def test_every_request_the_demo_prints_answers_as_it_says():
     out = StringIO()
     call_command("demo", "--no-serve", "--addrport", "127.0.0.1:8123", stdout=out)
     printed = out.getvalue()
-    assert re.search(r"Admin: +http://127\.0\.0\.1:8123/admin/ +user: admin +password: \S+",
-                     printed)
-    tries = [line.strip() for line in printed.replace("\\\n", " ").splitlines()
-             if line.strip().startswith("curl ")]
+    assert re.search(
+        r"Admin: +http://127\.0\.0\.1:8123/admin/ +user: admin +password: \S+", printed
+    )
+    tries = [
+        line.strip()
+        for line in printed.replace("\\\n", " ").splitlines()
+        if line.strip().startswith("curl ")
+    ]
     assert len(tries) == 6
     client = Client(raise_request_exception=False)
     seen = set()
     for line in tries:
         method, url, headers, body, expected = parse_curl(line)
         assert url.startswith("http://127.0.0.1:8123/api/v1/"), line
-        response = client.generic(method, urlsplit(url).path, body,
-                                  content_type=headers.pop("Content-Type", ""),
-                                  headers=headers)
+        response = client.generic(
+            method,
+            urlsplit(url).path,
+            body,
+            content_type=headers.pop("Content-Type", ""),
+            headers=headers,
+        )
         assert response.status_code == expected, line
         seen.add(response.get("X-Error-Key"))
-    assert {"unknown_resource", "authentication_failed", "unauthorized",
-            "precondition_required", "internal_error"} <= seen
+    assert {
+        "unknown_resource",
+        "authentication_failed",
+        "unauthorized",
+        "precondition_required",
+        "internal_error",
+    } <= seen
 
 
 # -- the admin's CSS and JavaScript, DEBUG off -------------------------------------------------
@@ -226,17 +254,23 @@ def test_every_request_the_demo_prints_answers_as_it_says():
 
 def test_whitenoise_sits_after_the_transaction_and_error_middleware():
     middleware = settings.MIDDLEWARE
-    assert middleware[:2] == ["apierrors.middleware.AtomicRequestsMiddleware",
-                              "apierrors.errors_middleware.APIErrorsMiddleware"]
+    assert middleware[:2] == [
+        "apierrors.middleware.AtomicRequestsMiddleware",
+        "apierrors.errors_middleware.APIErrorsMiddleware",
+    ]
     assert middleware.index("whitenoise.middleware.WhiteNoiseMiddleware") == (
-        middleware.index("django.middleware.security.SecurityMiddleware") + 1)
+        middleware.index("django.middleware.security.SecurityMiddleware") + 1
+    )
 
 
-@pytest.mark.parametrize(("path", "media_type", "content"), [
-    ("/static/admin/css/base.css", "text/css", b"--header-bg"),
-    ("/static/apierrors/admin.css", "text/css", b".apierrors-preview"),
-    ("/static/apierrors/admin-preview.js", "text/javascript", b"apierrors-preview"),
-])
+@pytest.mark.parametrize(
+    ("path", "media_type", "content"),
+    [
+        ("/static/admin/css/base.css", "text/css", b"--header-bg"),
+        ("/static/apierrors/admin.css", "text/css", b".apierrors-preview"),
+        ("/static/apierrors/admin-preview.js", "text/javascript", b"apierrors-preview"),
+    ],
+)
 def test_the_admins_static_files_are_served_with_debug_off(client, path, media_type, content):
     assert settings.DEBUG is False
     response = client.get(path)

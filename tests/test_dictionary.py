@@ -17,10 +17,16 @@ SEED_TEXTS = {
     "authentication_failed": (401, "unknown", "Authentication failed"),
     "authorization_failed": (403, "forbidden", "Authorization failed"),
     "unknown_resource": (404, "not-found", "Unknown {resource} resource '{id}'"),
-    "precondition_failed": (412, "conflict",
-                            "The resource has been modified since the precondition was specified."),
-    "appointment_unavailable": (422, "business-rule",
-                                "This appointment time is no longer available."),
+    "precondition_failed": (
+        412,
+        "conflict",
+        "The resource has been modified since the precondition was specified.",
+    ),
+    "appointment_unavailable": (
+        422,
+        "business-rule",
+        "This appointment time is no longer available.",
+    ),
     "internal_error": (500, "exception", "Internal server error"),
 }
 
@@ -71,9 +77,16 @@ def test_code_declared_exception_is_synced():
     from apierrors.exceptions import UnprocessableEntity
 
     try:
+
         class SlotTaken(UnprocessableEntity):
-            declaration = DeclaredError("slot_taken_test", 4242, 422, "Slot taken",
-                                        "Slot {slot} was just booked.", "business-rule")
+            declaration = DeclaredError(
+                "slot_taken_test",
+                4242,
+                422,
+                "Slot taken",
+                "Slot {slot} was just booked.",
+                "business-rule",
+            )
 
         call_command("sync_error_codes")
         row = ErrorCode.objects.get(key="slot_taken_test")
@@ -128,10 +141,19 @@ def test_admin_edit_changes_the_next_response(admin_client, client_north, demo):
 
     entry = ErrorCode.objects.get(key="appointment_unavailable")
     url = reverse("admin:apierrors_errorcode_change", args=[entry.pk])
-    response = admin_client.post(url, change_form(
-        admin_client, entry, message="Sorry, that time was just taken.", status=409, error_code=77))
+    response = admin_client.post(
+        url,
+        change_form(
+            admin_client,
+            entry,
+            message="Sorry, that time was just taken.",
+            status=409,
+            error_code=77,
+        ),
+    )
     assert response.status_code == 302, (
-        response.context and response.context["adminform"].form.errors)
+        response.context and response.context["adminform"].form.errors
+    )
 
     second = client_north.post("/api/v1/shipstream/appointments/", payload, format="json")
     assert second.status_code == 409

@@ -18,7 +18,11 @@ def test_the_example_host_projects_own_suite_passes():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=HOST_PROJECT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=HOST_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     summary = output.strip().splitlines()[-1] if output.strip() else ""

@@ -33,8 +33,11 @@ def reference_flatten(node: object, path: str = "") -> list[tuple[str, str, obje
     if isinstance(node, dict):
         out = []
         for key, child in node.items():
-            child_path = path if key in ("non_field_errors", "__all__") else (
-                f"{path}.{key}" if path else str(key))
+            child_path = (
+                path
+                if key in ("non_field_errors", "__all__")
+                else (f"{path}.{key}" if path else str(key))
+            )
             out += reference_flatten(child, child_path)
         return out
     if isinstance(node, list | tuple):
@@ -49,26 +52,34 @@ def reference_flatten(node: object, path: str = "") -> list[tuple[str, str, obje
 
 
 def test_nested_serializer_errors_have_dotted_paths_in_input_order():
-    serializer = OrderSerializer(data={"reference": "too long", "items": [
-        {"email": "ok@example.org", "quantity": 1},
-        {"email": "nope", "quantity": 0},
-    ]})
+    serializer = OrderSerializer(
+        data={
+            "reference": "too long",
+            "items": [
+                {"email": "ok@example.org", "quantity": 1},
+                {"email": "nope", "quantity": 0},
+            ],
+        }
+    )
     assert not serializer.is_valid()
     details = flatten_errors(serializer.errors)
     assert details == [
         Detail("reference", "Ensure this field has no more than 4 characters.", "max_length"),
         Detail("items.1.email", "Enter a valid email address.", "invalid"),
-        Detail("items.1.quantity", "Ensure this value is greater than or equal to 1.",
-               "min_value"),
+        Detail("items.1.quantity", "Ensure this value is greater than or equal to 1.", "min_value"),
     ]
     assert all(type(d) is Detail and type(d.message) is str for d in details)
 
 
 def test_non_field_errors_stay_at_their_parent_path():
-    errors = {"non_field_errors": ["Dates overlap."],
-              "slot": {"non_field_errors": [ErrorDetail("Taken.", code="taken")]}}
-    assert flatten_errors(errors) == [Detail("", "Dates overlap.", None),
-                                      Detail("slot", "Taken.", "taken")]
+    errors = {
+        "non_field_errors": ["Dates overlap."],
+        "slot": {"non_field_errors": [ErrorDetail("Taken.", code="taken")]},
+    }
+    assert flatten_errors(errors) == [
+        Detail("", "Dates overlap.", None),
+        Detail("slot", "Taken.", "taken"),
+    ]
 
 
 def test_old_list_form_skips_valid_items():
@@ -79,14 +90,18 @@ def test_old_list_form_skips_valid_items():
 
 def test_django_validation_error_message_dict():
     exc = DjangoValidationError({"name": ["Required."], "__all__": ["Inconsistent."]})
-    assert flatten_errors(exc.message_dict) == [Detail("name", "Required."),
-                                                Detail("", "Inconsistent.")]
+    assert flatten_errors(exc.message_dict) == [
+        Detail("name", "Required."),
+        Detail("", "Inconsistent."),
+    ]
 
 
 def test_a_list_mixing_messages_and_objects_keeps_every_message():
     errors = {"tags": ["Too many.", {"name": ["Blank."]}]}
-    assert flatten_errors(errors) == [Detail("tags.0", "Too many."),
-                                      Detail("tags.1.name", "Blank.")]
+    assert flatten_errors(errors) == [
+        Detail("tags.0", "Too many."),
+        Detail("tags.1.name", "Blank."),
+    ]
 
 
 def test_a_thousand_item_list_error_names_every_item():
@@ -103,12 +118,12 @@ leaves = st.one_of(
     st.none(),
     st.integers(),
 )
-keys = st.one_of(st.sampled_from(["a", "email", "non_field_errors", "__all__"]),
-                 st.integers(0, 4))
+keys = st.one_of(st.sampled_from(["a", "email", "non_field_errors", "__all__"]), st.integers(0, 4))
 trees = st.recursive(
     leaves,
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(keys, children, max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4)
+    ),
     max_leaves=25,
 )
 

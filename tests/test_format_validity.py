@@ -77,18 +77,32 @@ PROBLEM_RFC9457 = {
 SHIPSTREAM = {
     "type": "object",
     "required": ["errors"],
-    "properties": {"errors": {"type": "array", "minItems": 1, "items": {
-        "type": "object",
-        "required": ["type", "message"],
-        "properties": {
-            "type": {"type": "string"},
-            "message": {"type": "string", "minLength": 1},
-            "details": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "required": ["key", "message"],
-                "properties": {"key": {"type": "string"}, "message": {"type": "string"}},
-            }},
-        },
-    }}},
+    "properties": {
+        "errors": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["type", "message"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "message": {"type": "string", "minLength": 1},
+                    "details": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["key", "message"],
+                            "properties": {
+                                "key": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
 }
 
 

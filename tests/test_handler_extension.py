@@ -20,8 +20,10 @@ PROBLEM = "application/problem+json"
 FHIR = "application/fhir+json"
 
 EXCEPTION_KEYS = {
-    "tests.extension.errors.CardDeclined": {"key": "card_declined",
-                                            "params": {"reason": "decline_code"}},
+    "tests.extension.errors.CardDeclined": {
+        "key": "card_declined",
+        "params": {"reason": "decline_code"},
+    },
     "tests.extension.errors.FraudSuspected": "fraud_suspected",
     "tests.extension.errors.SlotTaken": {"key": "slot_taken", "params": ["slot"]},
     "tests.extension.errors.AccountLocked": "account_locked",
@@ -39,23 +41,53 @@ def entries(db):
     """The project's entries, as support staff would add them in the admin."""
     return {
         "card_declined": ErrorCodeFactory(
-            key="card_declined", error_code=7001, status=402, title="Card declined",
-            message="The card was declined ({reason}).", fhir_code="processing"),
+            key="card_declined",
+            error_code=7001,
+            status=402,
+            title="Card declined",
+            message="The card was declined ({reason}).",
+            fhir_code="processing",
+        ),
         "fraud_suspected": ErrorCodeFactory(
-            key="fraud_suspected", error_code=7002, status=403, title="Payment refused",
-            message="The payment was refused.", fhir_code="security"),
+            key="fraud_suspected",
+            error_code=7002,
+            status=403,
+            title="Payment refused",
+            message="The payment was refused.",
+            fhir_code="security",
+        ),
         "slot_taken": ErrorCodeFactory(
-            key="slot_taken", error_code=7003, status=409, title="Slot taken",
-            message="Slot {slot} was just booked.", fhir_code="conflict"),
+            key="slot_taken",
+            error_code=7003,
+            status=409,
+            title="Slot taken",
+            message="Slot {slot} was just booked.",
+            fhir_code="conflict",
+        ),
         "account_locked": ErrorCodeFactory(
-            key="account_locked", error_code=7004, status=423, title="Account locked",
-            message="This account is locked.", fhir_code="security"),
+            key="account_locked",
+            error_code=7004,
+            status=423,
+            title="Account locked",
+            message="This account is locked.",
+            fhir_code="security",
+        ),
         "resource_gone": ErrorCodeFactory(
-            key="resource_gone", error_code=7005, status=410, title="Gone",
-            message="{path} was deleted.", fhir_code="deleted"),
+            key="resource_gone",
+            error_code=7005,
+            status=410,
+            title="Gone",
+            message="{path} was deleted.",
+            fhir_code="deleted",
+        ),
         "runtime_bug": ErrorCodeFactory(
-            key="runtime_bug", error_code=7006, status=500, title="Bug",
-            message="A bug.", fhir_code="exception"),
+            key="runtime_bug",
+            error_code=7006,
+            status=500,
+            title="Bug",
+            message="A bug.",
+            fhir_code="exception",
+        ),
     }
 
 
@@ -77,7 +109,10 @@ def test_listed_exception_answers_with_its_entry_in_problem_json(client, excepti
     assert response["Content-Type"] == PROBLEM
     body = response.json()
     assert (body["key"], body["error_code"], body["title"]) == (
-        "card_declined", 7001, "Card declined")
+        "card_declined",
+        7001,
+        "Card declined",
+    )
     assert body["detail"] == "The card was declined (insufficient_funds)."
     assert (response["X-Error-Key"], response["X-Error-Code"]) == ("card_declined", "7001")
     assert b"sk_live_secret" not in response.content  # the SDK's own text stays out
@@ -90,13 +125,25 @@ def test_listed_exception_in_the_fhir_format(client, exception_keys):
     assert (issue["code"], issue["details"]["text"]) == ("conflict", "Slot 42 was just booked.")
 
 
-@pytest.mark.parametrize(("error_format", "body"), [
-    ("docplanner", {"error_code": 7003}),
-    ("shipstream", {"errors": [{"type": "slot_taken", "error_code": 7003,
-                                "message": "Slot 42 was just booked."}]}),
-])
-def test_listed_exception_in_the_json_formats(client, exception_keys, settings, error_format,
-                                              body):
+@pytest.mark.parametrize(
+    ("error_format", "body"),
+    [
+        ("docplanner", {"error_code": 7003}),
+        (
+            "shipstream",
+            {
+                "errors": [
+                    {
+                        "type": "slot_taken",
+                        "error_code": 7003,
+                        "message": "Slot 42 was just booked.",
+                    }
+                ]
+            },
+        ),
+    ],
+)
+def test_listed_exception_in_the_json_formats(client, exception_keys, settings, error_format, body):
     settings.APIERRORS = {**settings.APIERRORS, "DEFAULT_FORMAT": error_format}
     response = get(client, "slot-taken", accept="application/json")
     assert (response.status_code, response["Content-Type"]) == (409, "application/json")
@@ -116,22 +163,35 @@ def test_unlisted_subclass_maps_as_its_listed_base_and_only_that(client, excepti
 def test_most_specific_listed_class_wins(client, exception_keys):
     body = get(client, "fraud").json()
     assert (body["status"], body["key"], body["detail"]) == (
-        403, "fraud_suspected", "The payment was refused.")
+        403,
+        "fraud_suspected",
+        "The payment was refused.",
+    )
 
 
 def test_a_listed_subclass_of_a_mapped_django_exception_wins_over_the_builtin(
-        client, exception_keys):
+    client, exception_keys
+):
     body = get(client, "account-locked").json()
     assert (body["status"], body["key"]) == (423, "account_locked")
 
 
 def test_a_key_declared_in_code_needs_no_database_row(client, settings):
-    declare(DeclaredError("card_declined_code", 7101, 402, "Card declined",
-                          "Declined: {reason}.", "processing"))
+    declare(
+        DeclaredError(
+            "card_declined_code", 7101, 402, "Card declined", "Declined: {reason}.", "processing"
+        )
+    )
     try:
-        settings.APIERRORS = {**settings.APIERRORS, "EXCEPTION_KEYS": {
-            "tests.extension.errors.CardDeclined": {"key": "card_declined_code",
-                                                    "params": {"reason": "decline_code"}}}}
+        settings.APIERRORS = {
+            **settings.APIERRORS,
+            "EXCEPTION_KEYS": {
+                "tests.extension.errors.CardDeclined": {
+                    "key": "card_declined_code",
+                    "params": {"reason": "decline_code"},
+                }
+            },
+        }
         response = get(client, "card-declined", accept=FHIR)
         assert response.status_code == 402
         assert response.json()["issue"][0]["details"]["text"] == "Declined: insufficient_funds."
@@ -139,16 +199,20 @@ def test_a_key_declared_in_code_needs_no_database_row(client, settings):
         DECLARED.pop("card_declined_code", None)
 
 
-def test_a_broken_line_is_skipped_at_request_time_and_logged_once(client, entries, settings,
-                                                                  caplog):
-    settings.APIERRORS = {**settings.APIERRORS, "EXCEPTION_KEYS": {
-        "tests.extension.errors.NoSuchClass": "card_declined",
-        "tests.extension.errors.SlotTaken": {"key": "slot_taken", "parms": ["slot"]},
-        "tests.extension.errors.CardDeclined": "card_declined",
-    }}
+def test_a_broken_line_is_skipped_at_request_time_and_logged_once(
+    client, entries, settings, caplog
+):
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "EXCEPTION_KEYS": {
+            "tests.extension.errors.NoSuchClass": "card_declined",
+            "tests.extension.errors.SlotTaken": {"key": "slot_taken", "parms": ["slot"]},
+            "tests.extension.errors.CardDeclined": "card_declined",
+        },
+    }
     with caplog.at_level(logging.ERROR, logger="apierrors"):
         assert get(client, "card-declined").status_code == 402  # the good line still works
-        assert get(client, "slot-taken").status_code == 500     # an unlisted exception's
+        assert get(client, "slot-taken").status_code == 500  # an unlisted exception's
         get(client, "card-declined")
     logged = [r.getMessage() for r in caplog.records if "EXCEPTION_KEYS" in r.getMessage()]
     assert len(logged) == 2
@@ -160,8 +224,10 @@ def test_changed_setting_is_followed_at_once(client, entries, settings):
     assert get(client, "card-declined").status_code == 500  # not listed: a bug
     settings.APIERRORS = {**settings.APIERRORS, "EXCEPTION_KEYS": EXCEPTION_KEYS}
     assert get(client, "card-declined").status_code == 402
-    settings.APIERRORS = {**settings.APIERRORS, "EXCEPTION_KEYS": {
-        "tests.extension.errors.PaymentError": "fraud_suspected"}}
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "EXCEPTION_KEYS": {"tests.extension.errors.PaymentError": "fraud_suspected"},
+    }
     assert get(client, "card-declined").status_code == 403
 
 
@@ -223,8 +289,10 @@ def test_api_settings_gives_defaults_values_and_imported_classes(settings):
     assert api_settings.DEFAULT_FORMAT == "problem"
     assert api_settings.REQUEST_ID_HEADER == "X-Request-ID"
     assert api_settings.HANDLER_CLASS is ExceptionHandler
-    settings.APIERRORS = {"HANDLER_CLASS": "tests.extension.handlers.GoneHandler",
-                          "FORMATS": {"gone": "apierrors.formats.problem.ProblemFormat"}}
+    settings.APIERRORS = {
+        "HANDLER_CLASS": "tests.extension.handlers.GoneHandler",
+        "FORMATS": {"gone": "apierrors.formats.problem.ProblemFormat"},
+    }
     assert api_settings.DEFAULT_FORMAT == "fhir"
     assert api_settings.HANDLER_CLASS is handlers.GoneHandler
     assert type(get_handler()) is handlers.GoneHandler
@@ -238,8 +306,9 @@ def test_api_settings_gives_defaults_values_and_imported_classes(settings):
 
 def apierrors_checks(settings, **apierrors):
     settings.APIERRORS = apierrors
-    return {(m.id, m.msg) for m in run_checks(tags=["compatibility"])
-            if m.id.startswith("apierrors.")}
+    return {
+        (m.id, m.msg) for m in run_checks(tags=["compatibility"]) if m.id.startswith("apierrors.")
+    }
 
 
 def test_check_warns_about_a_misspelt_setting_and_passes_a_good_configuration(settings):
@@ -248,23 +317,32 @@ def test_check_warns_about_a_misspelt_setting_and_passes_a_good_configuration(se
     assert message.id == "apierrors.W010"
     assert "APIERRORS['DEFUALT_FORMAT'] is not an apierrors setting" in message.msg
     assert message.hint == "Did you mean 'DEFAULT_FORMAT'?"
-    declare(DeclaredError("card_declined_check", 7102, 402, "Card declined", "Declined.",
-                          "processing"))
+    declare(
+        DeclaredError("card_declined_check", 7102, 402, "Card declined", "Declined.", "processing")
+    )
     try:
-        assert apierrors_checks(settings, EXCEPTION_KEYS={
-            "tests.extension.errors.CardDeclined": "card_declined_check"},
-            HANDLER_CLASS="tests.extension.handlers.SlotHandler") == set()
+        assert (
+            apierrors_checks(
+                settings,
+                EXCEPTION_KEYS={"tests.extension.errors.CardDeclined": "card_declined_check"},
+                HANDLER_CLASS="tests.extension.handlers.SlotHandler",
+            )
+            == set()
+        )
     finally:
         DECLARED.pop("card_declined_check", None)
 
 
 def test_check_reports_each_broken_exception_keys_line(settings):
-    found = apierrors_checks(settings, EXCEPTION_KEYS={
-        "tests.extension.errors.NoSuchClass": "card_declined",
-        "tests.extension.urls.RAISERS": "card_declined",
-        "tests.extension.errors.SlotTaken": {"params": ["slot"]},
-        "tests.extension.errors.CardDeclined": "card_declinde",
-    })
+    found = apierrors_checks(
+        settings,
+        EXCEPTION_KEYS={
+            "tests.extension.errors.NoSuchClass": "card_declined",
+            "tests.extension.urls.RAISERS": "card_declined",
+            "tests.extension.errors.SlotTaken": {"params": ["slot"]},
+            "tests.extension.errors.CardDeclined": "card_declinde",
+        },
+    )
     assert {i for i, _m in found} == {"apierrors.E012", "apierrors.W011"}
     text = "\n".join(m for _i, m in sorted(found))
     assert "['tests.extension.errors.NoSuchClass'] cannot be imported" in text
@@ -274,15 +352,21 @@ def test_check_reports_each_broken_exception_keys_line(settings):
 
 
 def test_check_reports_a_broken_handler_class(settings):
-    assert apierrors_checks(settings, HANDLER_CLASS="tests.extension.handlers.Nope") == {(
-        "apierrors.E011", "APIERRORS['HANDLER_CLASS'] is 'tests.extension.handlers.Nope', "
-        "which cannot be imported: Module \"tests.extension.handlers\" does not define a "
-        "\"Nope\" attribute/class")}
-    ((_id, text),) = apierrors_checks(settings,
-                                      HANDLER_CLASS="tests.extension.handlers.NotAHandler")
+    assert apierrors_checks(settings, HANDLER_CLASS="tests.extension.handlers.Nope") == {
+        (
+            "apierrors.E011",
+            "APIERRORS['HANDLER_CLASS'] is 'tests.extension.handlers.Nope', "
+            'which cannot be imported: Module "tests.extension.handlers" does not define a '
+            '"Nope" attribute/class',
+        )
+    }
+    ((_id, text),) = apierrors_checks(
+        settings, HANDLER_CLASS="tests.extension.handlers.NotAHandler"
+    )
     assert _id == "apierrors.E013" and "not a subclass of" in text
     ((_id, text),) = apierrors_checks(
-        settings, HANDLER_CLASS="tests.extension.handlers.BrokenMappersHandler")
+        settings, HANDLER_CLASS="tests.extension.handlers.BrokenMappersHandler"
+    )
     assert _id == "apierrors.E013"
     assert "MAPPERS[SlotTaken] names 'map_slot_taken_typo'" in text
 

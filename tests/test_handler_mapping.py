@@ -21,32 +21,35 @@ def get(client, name, **extra):
     return client.get(f"/api/raise/{name}/", HTTP_ACCEPT="application/problem+json", **extra)
 
 
-@pytest.mark.parametrize(("name", "status", "key"), [
-    ("drf-validation", 400, "invalid_request"),
-    ("drf-parse", 400, "parse_error"),
-    ("drf-not-authenticated", 401, "authentication_failed"),
-    ("drf-permission", 403, "authorization_failed"),
-    ("drf-not-found", 404, "not_found"),
-    ("drf-not-acceptable", 406, "not_acceptable"),
-    ("drf-unsupported", 415, "unsupported_media_type"),
-    ("drf-throttled", 429, "throttled"),
-    ("drf-custom", 409, "conflict"),
-    ("django-404", 404, "not_found"),
-    ("django-permission", 403, "authorization_failed"),
-    ("django-validation", 400, "invalid_request"),
-    ("does-not-exist", 404, "not_found"),
-    ("integrity", 409, "conflict"),
-    ("protected", 409, "protected"),
-    ("operational", 503, "service_unavailable"),
-    ("bug", 500, "internal_error"),
-    ("api-error", 422, "appointment_unavailable"),
-    ("unknown-key", 500, "internal_error"),
-    ("resource", 404, "unknown_resource"),
-    ("invalid-token", 401, "authentication_failed"),
-    ("unauthorized", 401, "unauthorized"),
-    ("rate-limit", 429, "throttled"),
-    ("unavailable", 503, "service_unavailable"),
-])
+@pytest.mark.parametrize(
+    ("name", "status", "key"),
+    [
+        ("drf-validation", 400, "invalid_request"),
+        ("drf-parse", 400, "parse_error"),
+        ("drf-not-authenticated", 401, "authentication_failed"),
+        ("drf-permission", 403, "authorization_failed"),
+        ("drf-not-found", 404, "not_found"),
+        ("drf-not-acceptable", 406, "not_acceptable"),
+        ("drf-unsupported", 415, "unsupported_media_type"),
+        ("drf-throttled", 429, "throttled"),
+        ("drf-custom", 409, "conflict"),
+        ("django-404", 404, "not_found"),
+        ("django-permission", 403, "authorization_failed"),
+        ("django-validation", 400, "invalid_request"),
+        ("does-not-exist", 404, "not_found"),
+        ("integrity", 409, "conflict"),
+        ("protected", 409, "protected"),
+        ("operational", 503, "service_unavailable"),
+        ("bug", 500, "internal_error"),
+        ("api-error", 422, "appointment_unavailable"),
+        ("unknown-key", 500, "internal_error"),
+        ("resource", 404, "unknown_resource"),
+        ("invalid-token", 401, "authentication_failed"),
+        ("unauthorized", 401, "unauthorized"),
+        ("rate-limit", 429, "throttled"),
+        ("unavailable", 503, "service_unavailable"),
+    ],
+)
 def test_exception_maps_to_entry(client, name, status, key):
     response = get(client, name)
     assert response.status_code == status
@@ -69,7 +72,9 @@ def test_validation_paths_nested_and_list(client):
 def test_django_validation_error_fields_and_non_field(client):
     body = get(client, "django-validation").json()
     assert [(e["pointer"], e["detail"]) for e in body["errors"]] == [
-        ("#/name", "Too short."), ("#", "Inconsistent.")]
+        ("#/name", "Too short."),
+        ("#", "Inconsistent."),
+    ]
 
 
 def test_custom_api_exception_keeps_its_detail(client):
@@ -107,7 +112,8 @@ def test_service_unavailable_retry_after(client):
 
 def test_invalid_access_token_challenges_unauthorized_does_not(client):
     assert get(client, "invalid-token")["WWW-Authenticate"] == (
-        'Bearer realm="api", error="invalid_token"')
+        'Bearer realm="api", error="invalid_token"'
+    )
     assert "WWW-Authenticate" not in get(client, "unauthorized")
 
 

@@ -60,12 +60,18 @@ def test_deeply_nested_json_is_a_parse_error_not_a_500(request, client, demo, va
     if validation:
         pytest.importorskip("openapi_core")
         request.getfixturevalue("validation_on")
-    response = client.post("/api/v1/patients/", NESTED, content_type="application/json",
-                           HTTP_ACCEPT=FORMATS["problem"], **token(demo))
+    response = client.post(
+        "/api/v1/patients/",
+        NESTED,
+        content_type="application/json",
+        HTTP_ACCEPT=FORMATS["problem"],
+        **token(demo),
+    )
     assert response.status_code == 400
     assert response["X-Error-Key"] == "parse_error"
     assert body(response)["errors"][0]["detail"] == (
-        "The request body is nested too deeply to be parsed.")
+        "The request body is nested too deeply to be parsed."
+    )
 
 
 def test_deeply_nested_object_on_a_plain_parsing_view(client):
@@ -85,27 +91,34 @@ def test_a_recursion_bug_in_a_view_stays_a_500(client):
 # -- 6: multipart without a boundary, OpenAPI validation on ----------------------------------
 
 
-@pytest.mark.parametrize("content_type", [
-    "multipart/form-data",
-    "multipart/form-data; boundary=",
-    'multipart/form-data; boundary=""',
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        'multipart/form-data; boundary=""',
+    ],
+)
 @pytest.mark.parametrize("validation", [False, True], ids=["plain", "openapi"])
-def test_multipart_without_a_boundary_is_a_400(request, client, demo, content_type,
-                                               validation):
+def test_multipart_without_a_boundary_is_a_400(request, client, demo, content_type, validation):
     if validation:
         pytest.importorskip("openapi_core")
         request.getfixturevalue("validation_on")
-    response = client.post("/api/v1/patients/", b"--x\r\nnot multipart\r\n--x--\r\n",
-                           content_type=content_type, **token(demo))
+    response = client.post(
+        "/api/v1/patients/",
+        b"--x\r\nnot multipart\r\n--x--\r\n",
+        content_type=content_type,
+        **token(demo),
+    )
     assert (response.status_code, response["X-Error-Key"]) == (400, "parse_error")
 
 
 def test_multipart_part_without_a_name_is_not_a_500(client, demo, validation_on):
     pytest.importorskip("openapi_core")
-    payload = (b"--b\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--b--\r\n")
-    response = client.post("/api/v1/patients/", payload,
-                           content_type="multipart/form-data; boundary=b", **token(demo))
+    payload = b"--b\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--b--\r\n"
+    response = client.post(
+        "/api/v1/patients/", payload, content_type="multipart/form-data; boundary=b", **token(demo)
+    )
     assert response.status_code == 400  # DRF reads no field: the serializer's validation
     assert response["X-Error-Key"] == "invalid_request"
 
@@ -113,15 +126,19 @@ def test_multipart_part_without_a_name_is_not_a_500(client, demo, validation_on)
 # -- 9: a third party's 5xx APIException: its status kept, its text never shown ---------------
 
 
-@pytest.mark.parametrize(("kind", "status", "key"), [
-    ("500", 500, "internal_error"),
-    ("502", 502, "internal_error"),
-    ("503", 503, "service_unavailable"),
-    ("504", 504, "internal_error"),
-])
+@pytest.mark.parametrize(
+    ("kind", "status", "key"),
+    [
+        ("500", 500, "internal_error"),
+        ("502", 502, "internal_error"),
+        ("503", 503, "service_unavailable"),
+        ("504", 504, "internal_error"),
+    ],
+)
 @pytest.mark.parametrize("fmt", ["fhir", "problem", "docplanner", "shipstream"])
-def test_5xx_api_exception_keeps_its_status_and_hides_its_text(client, settings, kind, status,
-                                                               key, fmt):
+def test_5xx_api_exception_keeps_its_status_and_hides_its_text(
+    client, settings, kind, status, key, fmt
+):
     settings.APIERRORS = {**settings.APIERRORS, "DEFAULT_FORMAT": fmt}
     response = client.get(f"/api/v1/hostile/raise/{kind}/")
     assert response.status_code == status
@@ -134,8 +151,10 @@ def test_5xx_api_exception_keeps_its_status_and_hides_its_text(client, settings,
         assert body(response)["status"] == status  # the body agrees with the status line
         assert body(response)["errors"] == []
         assert body(response)["detail"] == (
-            "The service is temporarily unavailable. Try again later." if status == 503
-            else "Internal server error")
+            "The service is temporarily unavailable. Try again later."
+            if status == 503
+            else "Internal server error"
+        )
 
 
 def test_5xx_api_exception_text_is_logged_not_sent(client, caplog):
@@ -211,11 +230,14 @@ def test_a_failed_commit_on_a_site_page_is_djangos_html_500(client, how):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(("how", "status", "key"), [
-    ("marked", 500, "internal_error"),
-    ("deferred", 409, "conflict"),
-    pytest.param("terminated", 503, "service_unavailable", marks=pytest.mark.postgres),
-])
+@pytest.mark.parametrize(
+    ("how", "status", "key"),
+    [
+        ("marked", 500, "internal_error"),
+        ("deferred", 409, "conflict"),
+        pytest.param("terminated", 503, "service_unavailable", marks=pytest.mark.postgres),
+    ],
+)
 def test_a_failed_commit_on_an_api_path_stays_in_the_error_format(client, how, status, key):
     response = commit_fails(client, "/api/v1/hostile/", how)
     assert (response.status_code, response["X-Error-Key"]) == (status, key)
@@ -239,24 +261,32 @@ def test_database_unreachable_admin_and_dictionary_keep_html(client):
 # -- 15: Accept weighs q-values ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("accept", "media_type"), [
-    ("application/json, application/problem+json;q=0", "application/fhir+json"),
-    ("application/problem+json;q=0, application/json", "application/fhir+json"),
-    ("application/problem+json", "application/problem+json"),
-    ("application/problem+json;q=0.5, application/fhir+json;q=0.9", "application/fhir+json"),
-    ("application/fhir+json;q=0.5, application/problem+json", "application/problem+json"),
-    ("application/fhir+json;q=0, */*", "application/problem+json"),
-    ("application/problem+json, application/fhir+json", "application/fhir+json"),  # a tie
-    ("*/*", "application/fhir+json"),
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/fhir+json"),
-    ("APPLICATION/PROBLEM+JSON; Q=1", "application/problem+json"),
-    ("application/problem+json;q=bogus", "application/fhir+json"),  # a bad weight: ignored
-    ('application/problem+json;x="a,b", application/fhir+json;q=0', "application/problem+json"),
-    ("application/fhir+json;fhirVersion=4.0", "application/fhir+json"),
-    ("text/plain", "application/fhir+json"),  # nothing acceptable: errors are still sent
-    ("application/json, application/fhir+json;q=0, application/problem+json;q=0",
-     "application/json"),
-])
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("application/json, application/problem+json;q=0", "application/fhir+json"),
+        ("application/problem+json;q=0, application/json", "application/fhir+json"),
+        ("application/problem+json", "application/problem+json"),
+        ("application/problem+json;q=0.5, application/fhir+json;q=0.9", "application/fhir+json"),
+        ("application/fhir+json;q=0.5, application/problem+json", "application/problem+json"),
+        ("application/fhir+json;q=0, */*", "application/problem+json"),
+        ("application/problem+json, application/fhir+json", "application/fhir+json"),  # a tie
+        ("*/*", "application/fhir+json"),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "application/fhir+json",
+        ),
+        ("APPLICATION/PROBLEM+JSON; Q=1", "application/problem+json"),
+        ("application/problem+json;q=bogus", "application/fhir+json"),  # a bad weight: ignored
+        ('application/problem+json;x="a,b", application/fhir+json;q=0', "application/problem+json"),
+        ("application/fhir+json;fhirVersion=4.0", "application/fhir+json"),
+        ("text/plain", "application/fhir+json"),  # nothing acceptable: errors are still sent
+        (
+            "application/json, application/fhir+json;q=0, application/problem+json;q=0",
+            "application/json",
+        ),
+    ],
+)
 def test_error_format_follows_accept_weights(client, accept, media_type):
     response = client.get("/api/v1/no-such-thing/", HTTP_ACCEPT=accept)
     assert response.status_code == 404
@@ -296,10 +326,10 @@ def test_owning_view_still_found_for_deep_paths(client):
 def multipart(**parts: tuple[str | None, bytes]) -> tuple[bytes, str]:
     chunks = []
     for name, (filename, data) in parts.items():
-        disposition = f'form-data; name="{name}"' + (
-            f'; filename="{filename}"' if filename else "")
-        chunks.append(f"--b\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data
-                      + b"\r\n")
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        chunks.append(
+            f"--b\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+        )
     return b"".join(chunks) + b"--b--\r\n", "multipart/form-data; boundary=b"
 
 
@@ -310,8 +340,9 @@ def small_limit(settings):
 
 
 def test_json_body_over_the_limit_is_413(client, small_limit):
-    response = client.post("/api/v1/hostile/echo/", json.dumps({"a": "x" * 2000}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/hostile/echo/", json.dumps({"a": "x" * 2000}), content_type="application/json"
+    )
     assert (response.status_code, response["X-Error-Key"]) == (413, "request_too_large")
 
 
@@ -336,8 +367,7 @@ def test_max_body_size_limits_uploads_too(client, settings, small_limit):
     response = client.post("/api/v1/hostile/echo/", payload, content_type=content_type)
     assert (response.status_code, response["X-Error-Key"]) == (413, "request_too_large")
     small, content_type = multipart(scan=("scan.pdf", b"%" * 3000))
-    assert client.post("/api/v1/hostile/echo/", small, content_type=content_type
-                       ).status_code == 200
+    assert client.post("/api/v1/hostile/echo/", small, content_type=content_type).status_code == 200
 
 
 # -- 19: settings that weaken the rollback guarantee ------------------------------------------
@@ -359,35 +389,47 @@ def test_atomic_middleware_first_passes(settings, monkeypatch):
 
 
 def test_middleware_that_cannot_break_it_may_sit_above(settings, monkeypatch):
-    above = ["django.middleware.security.SecurityMiddleware",
-             "whitenoise.middleware.WhiteNoiseMiddleware",
-             "django.middleware.gzip.GZipMiddleware",
-             "corsheaders.middleware.CorsMiddleware",
-             "apierrors.errors_middleware.APIErrorsMiddleware"]
+    above = [
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.middleware.gzip.GZipMiddleware",
+        "corsheaders.middleware.CorsMiddleware",
+        "apierrors.errors_middleware.APIErrorsMiddleware",
+    ]
     below = ["django.contrib.sessions.middleware.SessionMiddleware"]
     assert guarantee_messages(settings, monkeypatch, [*above, ATOMIC, *below]) == {}
 
 
 def test_middleware_that_writes_above_it_warns(settings, monkeypatch):
-    messages = guarantee_messages(settings, monkeypatch, [
-        "django.middleware.security.SecurityMiddleware",
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.http.ConditionalGetMiddleware",
-        ATOMIC,
-    ])
+    messages = guarantee_messages(
+        settings,
+        monkeypatch,
+        [
+            "django.middleware.security.SecurityMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.http.ConditionalGetMiddleware",
+            ATOMIC,
+        ],
+    )
     assert set(messages) == {"apierrors.W003"}
     text = messages["apierrors.W003"].msg
-    assert ("django.contrib.sessions.middleware.SessionMiddleware, "
-            "django.middleware.http.ConditionalGetMiddleware run outside") in text
+    assert (
+        "django.contrib.sessions.middleware.SessionMiddleware, "
+        "django.middleware.http.ConditionalGetMiddleware run outside"
+    ) in text
     assert "SecurityMiddleware," not in text
     assert "first" in messages["apierrors.W003"].hint
 
 
 def test_a_subclass_of_the_middleware_counts(settings, monkeypatch):
-    messages = guarantee_messages(settings, monkeypatch, [
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "tests.hostile_urls.ProjectAtomicRequestsMiddleware",
-    ])
+    messages = guarantee_messages(
+        settings,
+        monkeypatch,
+        [
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "tests.hostile_urls.ProjectAtomicRequestsMiddleware",
+        ],
+    )
     assert set(messages) == {"apierrors.W003"}
 
 
@@ -407,8 +449,7 @@ def test_atomic_requests_on_an_unwrapped_alias_says_so(settings, monkeypatch):
 
 def test_no_warning_without_the_middleware(settings, monkeypatch):
     sessions = "django.contrib.sessions.middleware.SessionMiddleware"
-    assert guarantee_messages(settings, monkeypatch, [sessions],
-                              atomic_requests={"default"}) == {}
+    assert guarantee_messages(settings, monkeypatch, [sessions], atomic_requests={"default"}) == {}
 
 
 # -- beyond the list: what the fuzzing of the demo endpoints found ----------------------------
@@ -419,29 +460,47 @@ def test_a_lone_surrogate_echoed_in_a_detail_is_escaped_not_a_500(client, demo, 
     # JSON "\ud800" parses (to a lone surrogate) and DRF quotes it back: '"\ud800" is not a
     # valid UUID.' UTF-8 has no such character; the body escapes it.
     settings.APIERRORS = {**settings.APIERRORS, "DEFAULT_FORMAT": fmt}
-    response = client.post("/api/v1/appointments/", b'{"slot": 1, "patient": "\\ud800"}',
-                           content_type="application/json", **token(demo))
+    response = client.post(
+        "/api/v1/appointments/",
+        b'{"slot": 1, "patient": "\\ud800"}',
+        content_type="application/json",
+        **token(demo),
+    )
     assert (response.status_code, response["X-Error-Key"]) == (400, "invalid_request")
     assert b"\\ud800" in response.content
     assert "\ud800" in json.dumps(body(response), ensure_ascii=False)
 
 
 def test_a_number_too_big_for_a_float_is_a_parse_error(client, demo):
-    response = client.post("/api/v1/appointments/", b'{"slot": 1e999, "patient": "x"}',
-                           content_type="application/json", **token(demo))
+    response = client.post(
+        "/api/v1/appointments/",
+        b'{"slot": 1e999, "patient": "x"}',
+        content_type="application/json",
+        **token(demo),
+    )
     assert (response.status_code, response["X-Error-Key"]) == (400, "parse_error")
 
 
 def test_openapi_validation_with_a_bogus_content_length(client, demo, validation_on):
-    response = client.post("/api/v1/patients/", b"{}", content_type="application/json",
-                           CONTENT_LENGTH="abc", **token(demo))
+    response = client.post(
+        "/api/v1/patients/",
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH="abc",
+        **token(demo),
+    )
     assert response.status_code == 400  # an empty body, as DRF reads it: not a 500
 
 
 def test_openapi_validation_of_a_deeply_nested_value(client, demo, validation_on):
     nested = '{"identifier": "n-1", "name": ' + '{"a":' * 500 + "1" + "}" * 500 + "}"
-    response = client.post("/api/v1/patients/", nested, content_type="application/json",
-                           HTTP_ACCEPT=FORMATS["problem"], **token(demo))
+    response = client.post(
+        "/api/v1/patients/",
+        nested,
+        content_type="application/json",
+        HTTP_ACCEPT=FORMATS["problem"],
+        **token(demo),
+    )
     assert (response.status_code, response["X-Error-Key"]) == (400, "openapi_validation")
     (error,) = body(response)["errors"]
     assert error["pointer"] == "#/invalid_body"
@@ -451,9 +510,14 @@ def test_openapi_validation_of_a_deeply_nested_value(client, demo, validation_on
 def test_openapi_core_failing_on_a_request_is_not_a_500(client, demo, validation_on, caplog):
     # openapi-core's media type parser raises on this Content-Type; DRF parses it fine.
     with caplog.at_level(logging.WARNING, logger="apierrors"):
-        response = client.post("/api/v1/patients/", b'{"identifier": "w-1", "name": "W"}',
-                               content_type='application/json; charset="; boundary=;;',
-                               **token(demo))
+        response = client.post(
+            "/api/v1/patients/",
+            b'{"identifier": "w-1", "name": "W"}',
+            content_type='application/json; charset="; boundary=;;',
+            **token(demo),
+        )
     assert response.status_code in (201, 400)
-    assert any("OpenAPI validation of POST /api/v1/patients/ stopped" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "OpenAPI validation of POST /api/v1/patients/ stopped" in r.getMessage()
+        for r in caplog.records
+    )

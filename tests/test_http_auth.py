@@ -16,8 +16,12 @@ from testproject.clinic.demo_data import OTHER_PRACTICE_PATIENT_ID
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.http_urls")]
 
-AUTH_FAILED = {"resourceType": "OperationOutcome", "issue": [
-    {"severity": "error", "code": "unknown", "details": {"text": "Authentication failed"}}]}
+AUTH_FAILED = {
+    "resourceType": "OperationOutcome",
+    "issue": [
+        {"severity": "error", "code": "unknown", "details": {"text": "Authentication failed"}}
+    ],
+}
 
 
 def test_no_credentials_is_401_challenge_without_error_code(anon_client, demo):
@@ -87,7 +91,10 @@ def test_authenticated_without_permission_is_403_without_challenge(client_north)
     assert response.status_code == 403
     assert "WWW-Authenticate" not in response
     assert response.json()["issue"][0] == {
-        "severity": "error", "code": "forbidden", "details": {"text": "Authorization failed"}}
+        "severity": "error",
+        "code": "forbidden",
+        "details": {"text": "Authorization failed"},
+    }
 
 
 def test_invalid_access_token_from_a_view(anon_client):
@@ -103,14 +110,19 @@ def test_unauthorized_from_a_view_has_no_challenge(client_north):
     assert "WWW-Authenticate" not in response
     assert response["X-Error-Key"] == "unauthorized"
     assert response.json()["issue"][0]["details"]["text"] == (
-        "The credentials are valid but may not access this resource.")
+        "The credentials are valid but may not access this resource."
+    )
 
 
 def test_csrf_failure_of_a_session_caller_is_403_with_the_reason(demo):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(get_user_model().objects.get(username="north"))
-    response = client.post("/api/v1/patients/", {"identifier": "X-1", "name": "X"},
-                           format="json", HTTP_ACCEPT="application/problem+json")
+    response = client.post(
+        "/api/v1/patients/",
+        {"identifier": "X-1", "name": "X"},
+        format="json",
+        HTTP_ACCEPT="application/problem+json",
+    )
     assert response.status_code == 403
     body = response.json()
     assert body["key"] == "authorization_failed"

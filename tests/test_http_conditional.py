@@ -10,10 +10,18 @@ from testproject.clinic.views import PatientViewSet
 pytestmark = pytest.mark.django_db
 
 URL = f"/api/v1/patients/{DEMO_PATIENT_ID}/"
-SEED_412 = {"resourceType": "OperationOutcome", "issue": [{
-    "severity": "error", "code": "conflict",
-    "details": {"text": "The resource has been modified since the precondition was specified."},
-}]}
+SEED_412 = {
+    "resourceType": "OperationOutcome",
+    "issue": [
+        {
+            "severity": "error",
+            "code": "conflict",
+            "details": {
+                "text": "The resource has been modified since the precondition was specified."
+            },
+        }
+    ],
+}
 
 
 def current_etag(client) -> str:
@@ -59,8 +67,10 @@ def test_if_match_current_updates_and_returns_the_new_etag(client_north):
 
 def test_stale_if_match_is_412_with_the_seed_text_and_changes_nothing(client_north):
     stale = current_etag(client_north)
-    assert client_north.patch(URL, {"name": "First"}, format="json",
-                              HTTP_IF_MATCH=stale).status_code == 200
+    assert (
+        client_north.patch(URL, {"name": "First"}, format="json", HTTP_IF_MATCH=stale).status_code
+        == 200
+    )
     response = client_north.patch(URL, {"name": "Second"}, format="json", HTTP_IF_MATCH=stale)
     assert response.status_code == 412
     assert response.json() == SEED_412
@@ -79,8 +89,9 @@ def test_stale_if_match_on_put_and_delete_is_412(client_north, method):
 
 def test_precondition_is_checked_before_validation(client_north):
     # A stale tag with an invalid body: the precondition answers first (RFC 9110 §13.2.2).
-    response = client_north.patch(URL, {"email": "not-an-email"}, format="json",
-                                  HTTP_IF_MATCH='"stale"')
+    response = client_north.patch(
+        URL, {"email": "not-an-email"}, format="json", HTTP_IF_MATCH='"stale"'
+    )
     assert response.status_code == 412
 
 
@@ -101,17 +112,20 @@ def test_without_if_match_writes_are_unconditional_by_default(client_north):
 
 def test_required_if_match_missing_is_428(client_north, settings):
     settings.APIERRORS = {**settings.APIERRORS, "REQUIRE_IF_MATCH": True}
-    response = client_north.patch(URL, {"name": "X"}, format="json",
-                                  HTTP_ACCEPT="application/problem+json")
+    response = client_north.patch(
+        URL, {"name": "X"}, format="json", HTTP_ACCEPT="application/problem+json"
+    )
     assert response.status_code == 428
     body = response.json()
     assert body["key"] == "precondition_required"
     assert body["detail"] == (
-        "This request must be conditional: send If-Match with the resource's ETag.")
+        "This request must be conditional: send If-Match with the resource's ETag."
+    )
     # With the tag it goes through.
     etag = current_etag(client_north)
-    assert client_north.patch(URL, {"name": "X"}, format="json",
-                              HTTP_IF_MATCH=etag).status_code == 200
+    assert (
+        client_north.patch(URL, {"name": "X"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    )
 
 
 def test_view_attribute_beats_the_setting(client_north, settings, monkeypatch):
@@ -129,23 +143,28 @@ def test_delete_with_current_tag_reaches_the_delete(client_north):
 
 
 def test_created_patient_has_an_etag_usable_for_the_next_write(client_north):
-    response = client_north.post("/api/v1/patients/", {"identifier": "NC-7", "name": "New"},
-                                 format="json")
+    response = client_north.post(
+        "/api/v1/patients/", {"identifier": "NC-7", "name": "New"}, format="json"
+    )
     assert response.status_code == 201
     url = f"/api/v1/patients/{response.json()['id']}/"
-    patched = client_north.patch(url, {"name": "Newer"}, format="json",
-                                 HTTP_IF_MATCH=response["ETag"])
+    patched = client_north.patch(
+        url, {"name": "Newer"}, format="json", HTTP_IF_MATCH=response["ETag"]
+    )
     assert patched.status_code == 200
 
 
-@pytest.mark.parametrize(("header", "tags"), [
-    ('"a"', ['"a"']),
-    ('"a", W/"b" ,"c,d"', ['"a"', 'W/"b"', '"c,d"']),
-    ("*", ["*"]),
-    ("garbage, \"x\"", ['"x"']),
-    ('"unterminated', []),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    ("header", "tags"),
+    [
+        ('"a"', ['"a"']),
+        ('"a", W/"b" ,"c,d"', ['"a"', 'W/"b"', '"c,d"']),
+        ("*", ["*"]),
+        ('garbage, "x"', ['"x"']),
+        ('"unterminated', []),
+        ("", []),
+    ],
+)
 def test_parse_etags(header, tags):
     assert parse_etags(header) == tags
 

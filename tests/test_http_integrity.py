@@ -34,38 +34,73 @@ def pg(sqlstate: str, **diag: str | None) -> IntegrityError:
     return with_cause(DriverError(SimpleNamespace(**diag), sqlstate=sqlstate))
 
 
-@pytest.mark.parametrize(("exc", "expected"), [
-    (IntegrityError("UNIQUE constraint failed: clinic_patient.identifier"),
-     UniqueViolation(Patient, ("identifier",))),
-    (IntegrityError("UNIQUE constraint failed: clinic_appointment.slot_id"),
-     UniqueViolation(Appointment, ("slot",))),
-    (IntegrityError(1062, "Duplicate entry 'NC-1' for key 'identifier'"),
-     UniqueViolation(Patient, ("identifier",))),
-    (IntegrityError(1062, "Duplicate entry 'NC-1' for key 'clinic_patient.identifier'"),
-     UniqueViolation(Patient, ("identifier",))),
-    (pg("23505", table_name="clinic_patient", constraint_name="clinic_patient_identifier_key",
-        message_detail="Key (identifier)=(NC-1) already exists."),
-     UniqueViolation(Patient, ("identifier",))),
-    (pg("23505", table_name="clinic_appointment",
-        constraint_name="clinic_appointment_slot_id_key", message_detail=None),
-     UniqueViolation(Appointment, ("slot",))),
-    (with_cause(DriverError(SimpleNamespace(
-        table_name="clinic_patient", constraint_name="x",
-        message_detail="Key (identifier)=(NC-1) already exists."), pgcode="23505")),
-     UniqueViolation(Patient, ("identifier",))),
-])
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (
+            IntegrityError("UNIQUE constraint failed: clinic_patient.identifier"),
+            UniqueViolation(Patient, ("identifier",)),
+        ),
+        (
+            IntegrityError("UNIQUE constraint failed: clinic_appointment.slot_id"),
+            UniqueViolation(Appointment, ("slot",)),
+        ),
+        (
+            IntegrityError(1062, "Duplicate entry 'NC-1' for key 'identifier'"),
+            UniqueViolation(Patient, ("identifier",)),
+        ),
+        (
+            IntegrityError(1062, "Duplicate entry 'NC-1' for key 'clinic_patient.identifier'"),
+            UniqueViolation(Patient, ("identifier",)),
+        ),
+        (
+            pg(
+                "23505",
+                table_name="clinic_patient",
+                constraint_name="clinic_patient_identifier_key",
+                message_detail="Key (identifier)=(NC-1) already exists.",
+            ),
+            UniqueViolation(Patient, ("identifier",)),
+        ),
+        (
+            pg(
+                "23505",
+                table_name="clinic_appointment",
+                constraint_name="clinic_appointment_slot_id_key",
+                message_detail=None,
+            ),
+            UniqueViolation(Appointment, ("slot",)),
+        ),
+        (
+            with_cause(
+                DriverError(
+                    SimpleNamespace(
+                        table_name="clinic_patient",
+                        constraint_name="x",
+                        message_detail="Key (identifier)=(NC-1) already exists.",
+                    ),
+                    pgcode="23505",
+                )
+            ),
+            UniqueViolation(Patient, ("identifier",)),
+        ),
+    ],
+)
 def test_unique_violations_name_the_field(exc, expected):
     assert unique_violation(exc) == expected
 
 
-@pytest.mark.parametrize("exc", [
-    IntegrityError("NOT NULL constraint failed: clinic_patient.name"),
-    IntegrityError("FOREIGN KEY constraint failed"),
-    IntegrityError(1452, "Cannot add or update a child row: a foreign key constraint fails"),
-    IntegrityError(1048, "Column 'name' cannot be null"),
-    pg("23503", table_name="clinic_appointment", constraint_name="fk"),
-    pg("23502", table_name="clinic_patient"),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        IntegrityError("NOT NULL constraint failed: clinic_patient.name"),
+        IntegrityError("FOREIGN KEY constraint failed"),
+        IntegrityError(1452, "Cannot add or update a child row: a foreign key constraint fails"),
+        IntegrityError(1048, "Column 'name' cannot be null"),
+        pg("23503", table_name="clinic_appointment", constraint_name="fk"),
+        pg("23502", table_name="clinic_patient"),
+    ],
+)
 def test_other_integrity_errors_are_not_duplicates(exc):
     assert unique_violation(exc) is None
 
@@ -78,4 +113,5 @@ def test_unknown_constraint_is_still_a_duplicate_without_a_field():
 
 def test_message_is_djangos_own():
     assert UniqueViolation(Patient, ("identifier",)).message() == (
-        "Patient with this Identifier already exists.")
+        "Patient with this Identifier already exists."
+    )

@@ -39,18 +39,22 @@ def test_unknown_url_elsewhere_is_django_html(client):
 def test_malformed_id_of_a_partner_api_answers_in_the_partner_format(client, demo):
     # "2.5e-3" is matched by no route (DRF's lookup excludes dots): no view ran, yet the
     # enclosing Docplanner collection decides the format.
-    response = client.get("/api/v1/docplanner/bookings/2.5e-3/",
-                          HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}")
+    response = client.get(
+        "/api/v1/docplanner/bookings/2.5e-3/", HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}"
+    )
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"error_code": 9}
 
 
-@pytest.mark.parametrize(("fail", "status", "key"), [
-    ("400", 400, "invalid_request"),  # SuspiciousOperation → handler400
-    ("403", 403, "authorization_failed"),  # Django's PermissionDenied → handler403
-    ("500", 500, "internal_error"),  # a crash → handler500
-])
+@pytest.mark.parametrize(
+    ("fail", "status", "key"),
+    [
+        ("400", 400, "invalid_request"),  # SuspiciousOperation → handler400
+        ("403", 403, "authorization_failed"),  # Django's PermissionDenied → handler403
+        ("500", 500, "internal_error"),  # a crash → handler500
+    ],
+)
 def test_django_handlers_answer_in_the_format(client, fail, status, key):
     response = client.get(f"/api/plain/?fail={fail}", HTTP_ACCEPT=PROBLEM)
     assert response.status_code == status
@@ -90,8 +94,9 @@ def test_disallowed_host_elsewhere_is_html(client):
 
 def test_too_large_body_for_a_plain_view_is_413(client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
-    response = client.post("/api/plain/", b"x" * 500, content_type="text/plain",
-                           HTTP_ACCEPT=PROBLEM)
+    response = client.post(
+        "/api/plain/", b"x" * 500, content_type="text/plain", HTTP_ACCEPT=PROBLEM
+    )
     assert response.status_code == 413
     assert response.json()["key"] == "request_too_large"
 
@@ -105,9 +110,13 @@ def test_too_large_form_for_a_plain_view_is_413_via_handler400(client, settings)
 
 
 def test_invalid_utf8_json_body_is_400_parse_error(client, demo):
-    response = client.post("/api/v1/patients/", b'{"identifier": "\xff\xfe", "name": "x"}',
-                           content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}", HTTP_ACCEPT=PROBLEM)
+    response = client.post(
+        "/api/v1/patients/",
+        b'{"identifier": "\xff\xfe", "name": "x"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}",
+        HTTP_ACCEPT=PROBLEM,
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["key"] == "parse_error"
@@ -115,8 +124,11 @@ def test_invalid_utf8_json_body_is_400_parse_error(client, demo):
 
 
 def test_invalid_utf8_in_path_and_query_is_not_a_500(client, demo):
-    response = client.get("/api/v1/patients/%FF%FE/?q=%FF",
-                          HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}", HTTP_ACCEPT=PROBLEM)
+    response = client.get(
+        "/api/v1/patients/%FF%FE/?q=%FF",
+        HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}",
+        HTTP_ACCEPT=PROBLEM,
+    )
     assert response.status_code == 404
     assert response.json()["key"] == "unknown_resource"
     response = client.get("/api/v1/%FF/", HTTP_ACCEPT=PROBLEM)
@@ -125,9 +137,12 @@ def test_invalid_utf8_in_path_and_query_is_not_a_500(client, demo):
 
 
 def test_invalid_utf8_form_body_is_decoded_with_replacement_not_a_500(client, demo):
-    response = client.post("/api/v1/patients/", b"identifier=U-%FF&name=A%FE",
-                           content_type="application/x-www-form-urlencoded",
-                           HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}")
+    response = client.post(
+        "/api/v1/patients/",
+        b"identifier=U-%FF&name=A%FE",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}",
+    )
     # Django decodes form data with errors="replace": the bytes become U+FFFD, not a crash.
     assert response.status_code == 201
     assert (response.json()["identifier"], response.json()["name"]) == ("U-\ufffd", "A\ufffd")

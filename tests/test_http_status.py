@@ -30,13 +30,14 @@ def api_client(**defaults) -> APIClient:
 
 
 def test_405_lists_allowed_methods(client_north):
-    response = client_north.put("/api/v1/practitioners/", {}, format="json",
-                                HTTP_ACCEPT=PROBLEM)
+    response = client_north.put("/api/v1/practitioners/", {}, format="json", HTTP_ACCEPT=PROBLEM)
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD, OPTIONS"
     body = response.json()
     assert (body["key"], body["detail"]) == (
-        "method_not_allowed", 'Method "PUT" is not supported by this endpoint.')
+        "method_not_allowed",
+        'Method "PUT" is not supported by this endpoint.',
+    )
 
 
 def test_405_of_a_plain_django_view_is_in_the_format_and_keeps_allow(client):
@@ -56,8 +57,7 @@ def test_406_is_not_supported(client_north):
 
 
 def test_415_is_not_supported(client_north):
-    response = client_north.post("/api/v1/patients/", b"<patient/>",
-                                 content_type="application/xml")
+    response = client_north.post("/api/v1/patients/", b"<patient/>", content_type="application/xml")
     assert response.status_code == 415
     issue = response.json()["issue"][0]
     assert issue["code"] == "not-supported"
@@ -67,20 +67,56 @@ def test_415_is_not_supported(client_north):
 # -- 409 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("accept", "check"), [
-    ("application/fhir+json", lambda b: b["issue"] == [{
-        "severity": "error", "code": "duplicate",
-        "details": {"text": "A resource with the same unique value already exists."}}, {
-        "severity": "error", "code": "duplicate", "expression": ["identifier"],
-        "details": {"text": "Patient with this Identifier already exists."}}]),
-    (PROBLEM, lambda b: (b["key"], b["errors"]) == ("duplicate", [{
-        "pointer": "#/identifier", "code": "unique",
-        "detail": "Patient with this Identifier already exists."}])),
-])
+@pytest.mark.parametrize(
+    ("accept", "check"),
+    [
+        (
+            "application/fhir+json",
+            lambda b: (
+                b["issue"]
+                == [
+                    {
+                        "severity": "error",
+                        "code": "duplicate",
+                        "details": {
+                            "text": "A resource with the same unique value already exists."
+                        },
+                    },
+                    {
+                        "severity": "error",
+                        "code": "duplicate",
+                        "expression": ["identifier"],
+                        "details": {"text": "Patient with this Identifier already exists."},
+                    },
+                ]
+            ),
+        ),
+        (
+            PROBLEM,
+            lambda b: (
+                (b["key"], b["errors"])
+                == (
+                    "duplicate",
+                    [
+                        {
+                            "pointer": "#/identifier",
+                            "code": "unique",
+                            "detail": "Patient with this Identifier already exists.",
+                        }
+                    ],
+                )
+            ),
+        ),
+    ],
+)
 def test_duplicate_identifier_is_409_naming_the_field(client_north, accept, check):
     # The serializer leaves uniqueness to the database: this is the constraint speaking.
-    response = client_north.post("/api/v1/patients/", {"identifier": "NC-0001", "name": "Twin"},
-                                 format="json", HTTP_ACCEPT=accept)
+    response = client_north.post(
+        "/api/v1/patients/",
+        {"identifier": "NC-0001", "name": "Twin"},
+        format="json",
+        HTTP_ACCEPT=accept,
+    )
     assert response.status_code == 409
     assert response["X-Error-Key"] == "duplicate"
     assert check(response.json())
@@ -88,13 +124,16 @@ def test_duplicate_identifier_is_409_naming_the_field(client_north, accept, chec
 
 def test_duplicate_in_shipstream_and_docplanner_bodies(client_north, settings):
     settings.APIERRORS = {**settings.APIERRORS, "DEFAULT_FORMAT": "shipstream"}
-    response = client_north.post("/api/v1/patients/", {"identifier": "NC-0001", "name": "Twin"},
-                                 format="json")
+    response = client_north.post(
+        "/api/v1/patients/", {"identifier": "NC-0001", "name": "Twin"}, format="json"
+    )
     assert response.json()["errors"][0]["details"] == [
-        {"key": "identifier", "message": "Patient with this Identifier already exists."}]
+        {"key": "identifier", "message": "Patient with this Identifier already exists."}
+    ]
     settings.APIERRORS = {**settings.APIERRORS, "DEFAULT_FORMAT": "docplanner"}
-    response = client_north.post("/api/v1/patients/", {"identifier": "NC-0001", "name": "Twin"},
-                                 format="json")
+    response = client_north.post(
+        "/api/v1/patients/", {"identifier": "NC-0001", "name": "Twin"}, format="json"
+    )
     assert (response.status_code, response.json()) == (409, {"error_code": 14})
 
 
@@ -103,8 +142,9 @@ def test_deleting_a_referenced_patient_is_409_protected(client_north):
     assert response.status_code == 409
     body = response.json()
     assert body["key"] == "protected"
-    assert body["errors"] == [{"pointer": "#", "detail": "Still referenced by: appointment.",
-                               "code": None}]
+    assert body["errors"] == [
+        {"pointer": "#", "detail": "Still referenced by: appointment.", "code": None}
+    ]
 
 
 # -- 413 -----------------------------------------------------------------------------------
@@ -112,8 +152,12 @@ def test_deleting_a_referenced_patient_is_409_protected(client_north):
 
 def test_body_over_the_upload_limit_is_413_before_parsing(client_north, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = client_north.post("/api/v1/patients/", {"identifier": "B-1", "name": "x" * 2000},
-                                 format="json", HTTP_ACCEPT=PROBLEM)
+    response = client_north.post(
+        "/api/v1/patients/",
+        {"identifier": "B-1", "name": "x" * 2000},
+        format="json",
+        HTTP_ACCEPT=PROBLEM,
+    )
     assert response.status_code == 413
     assert response.json()["key"] == "request_too_large"
 
@@ -122,16 +166,18 @@ def test_multipart_fields_over_the_limit_are_413_in_a_drf_view(client_north, set
     # Multipart is exempt from the Content-Length check (files may be large); Django's parser
     # still refuses form fields over the limit.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = client_north.post("/api/v1/patients/", {"identifier": "B-2", "name": "x" * 2000},
-                                 HTTP_ACCEPT=PROBLEM)
+    response = client_north.post(
+        "/api/v1/patients/", {"identifier": "B-2", "name": "x" * 2000}, HTTP_ACCEPT=PROBLEM
+    )
     assert response.status_code == 413
     assert response.json()["key"] == "request_too_large"
 
 
 def test_body_within_the_limit_is_accepted(client_north, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = client_north.post("/api/v1/patients/", {"identifier": "B-3", "name": "Small"},
-                                 format="json")
+    response = client_north.post(
+        "/api/v1/patients/", {"identifier": "B-3", "name": "Small"}, format="json"
+    )
     assert response.status_code == 201
 
 
@@ -139,13 +185,16 @@ def test_body_within_the_limit_is_accepted(client_north, settings):
 
 
 def book(client, slot_id):
-    return client.post("/api/v1/appointments/",
-                       {"slot": slot_id, "patient": str(DEMO_PATIENT_ID)}, format="json")
+    return client.post(
+        "/api/v1/appointments/", {"slot": slot_id, "patient": str(DEMO_PATIENT_ID)}, format="json"
+    )
 
 
 def test_bookings_count_down_then_429_with_retry_after(client_north, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"booking": "2/minute"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"booking": "2/minute"},
+    }
     first = book(client_north, SlotFactory().pk)
     assert first.status_code == 201
     assert first["X-Rate-Limit-Remaining"] == "1"
@@ -160,8 +209,10 @@ def test_bookings_count_down_then_429_with_retry_after(client_north, settings):
 
 
 def test_reads_are_not_throttled(client_north, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"booking": "1/minute"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"booking": "1/minute"},
+    }
     appointment = book(client_north, SlotFactory().pk).json()
     for _ in range(3):
         response = client_north.get(f"/api/v1/appointments/{appointment['id']}/")
@@ -173,14 +224,15 @@ def test_reads_are_not_throttled(client_north, settings):
 
 
 def test_maintenance_answers_api_paths_503_with_retry_after(client_north, settings):
-    settings.APIERRORS = {**settings.APIERRORS, "MAINTENANCE": True,
-                          "MAINTENANCE_RETRY_AFTER": 600}
+    settings.APIERRORS = {**settings.APIERRORS, "MAINTENANCE": True, "MAINTENANCE_RETRY_AFTER": 600}
     response = client_north.get("/api/v1/patients/", HTTP_ACCEPT=PROBLEM)
     assert response.status_code == 503
     assert response["Retry-After"] == "600"
     body = response.json()
     assert (body["key"], body["detail"]) == (
-        "maintenance", "The API is down for maintenance. Try again later.")
+        "maintenance",
+        "The API is down for maintenance. Try again later.",
+    )
     assert response["X-Request-ID"] == body["request_id"]
 
 
@@ -196,8 +248,10 @@ def maintenance_for_north(request):
 
 
 def test_maintenance_switch_can_be_a_callable(client_north, anon_client, settings):
-    settings.APIERRORS = {**settings.APIERRORS,
-                          "MAINTENANCE": "tests.test_http_status.maintenance_for_north"}
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "MAINTENANCE": "tests.test_http_status.maintenance_for_north",
+    }
     assert client_north.get("/api/v1/patients/").status_code == 503
     assert anon_client.get("/api/v1/patients/").status_code == 401
 
@@ -230,13 +284,17 @@ def test_database_outage_is_503_with_retry_after(demo, path):
 def test_500_echoes_the_callers_request_id_into_body_and_log(caplog):
     client = Client(raise_request_exception=False)
     with caplog.at_level(logging.ERROR, logger="apierrors"):
-        response = client.get("/api/v1/test/crash/", HTTP_X_REQUEST_ID="req-42",
-                              HTTP_ACCEPT=PROBLEM)
+        response = client.get(
+            "/api/v1/test/crash/", HTTP_X_REQUEST_ID="req-42", HTTP_ACCEPT=PROBLEM
+        )
     assert response.status_code == 500
     assert response["X-Request-ID"] == "req-42"
     body = response.json()
     assert (body["key"], body["detail"], body["request_id"]) == (
-        "internal_error", "Internal server error", "req-42")
+        "internal_error",
+        "Internal server error",
+        "req-42",
+    )
     assert SECRET not in response.content.decode()
     (record,) = [r for r in caplog.records if r.name == "apierrors"]
     assert "req-42" in record.getMessage()
@@ -263,21 +321,20 @@ def test_500_shows_the_exception_only_in_debug(settings):
 
 def test_500_outside_drf_is_in_the_format_with_a_request_id(caplog):
     client = Client(raise_request_exception=False)
-    response = client.get("/api/plain/?fail=500", HTTP_X_REQUEST_ID="plain-1",
-                          HTTP_ACCEPT=PROBLEM)
+    response = client.get("/api/plain/?fail=500", HTTP_X_REQUEST_ID="plain-1", HTTP_ACCEPT=PROBLEM)
     assert response.status_code == 500
     assert response["Content-Type"] == PROBLEM
     assert response.json()["request_id"] == "plain-1"
     assert SECRET not in response.content.decode()
-    assert any("plain-1" in r.getMessage() and r.exc_info for r in caplog.records
-               if r.name == "apierrors")
+    assert any(
+        "plain-1" in r.getMessage() and r.exc_info for r in caplog.records if r.name == "apierrors"
+    )
 
 
 def test_unsafe_request_id_is_replaced():
     client = Client(raise_request_exception=False)
     response = client.get("/api/v1/test/crash/", HTTP_X_REQUEST_ID="<script>")
     assert response["X-Request-ID"] != "<script>"
-
 
 
 def test_maintenance_under_asgi(settings):

@@ -42,9 +42,20 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_demo_runs_without_the_openapi_extra():
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "APIERRORS_DB": "sqlite",
-           "APIERRORS_SQLITE_PATH": ":memory:", "APIERRORS_CACHE": "locmem"}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "APIERRORS_DB": "sqlite",
+        "APIERRORS_SQLITE_PATH": ":memory:",
+        "APIERRORS_CACHE": "locmem",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("OK")

@@ -12,12 +12,14 @@ def render(template: str, **params) -> str:
 
 def test_named_placeholders_are_filled():
     assert render("Unknown {resource} resource '{id}'", resource="Patient", id="a47c") == (
-        "Unknown Patient resource 'a47c'")
+        "Unknown Patient resource 'a47c'"
+    )
 
 
 def test_missing_param_stays_visible():
     assert render("Unknown {resource} resource '{id}'", resource="Patient") == (
-        "Unknown Patient resource '{id}'")
+        "Unknown Patient resource '{id}'"
+    )
 
 
 def test_literal_braces():
@@ -28,17 +30,20 @@ def test_placeholder_names():
     assert placeholders("{a} and {b} and {a}") == ["a", "b", "a"]
 
 
-@pytest.mark.parametrize("template", [
-    "{0.__class__}",
-    "{resource.__class__.__mro__}",
-    "{id[0]}",
-    "{0}",
-    "{}",
-    "{resource!r}",
-    "{resource:>{width}}",
-    "unbalanced {",
-    "unbalanced }",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{0.__class__}",
+        "{resource.__class__.__mro__}",
+        "{id[0]}",
+        "{0}",
+        "{}",
+        "{resource!r}",
+        "{resource:>{width}}",
+        "unbalanced {",
+        "unbalanced }",
+    ],
+)
 def test_unsafe_or_broken_templates_are_refused(template):
     with pytest.raises(ValidationError):
         parse_template(template)

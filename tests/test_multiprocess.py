@@ -48,11 +48,28 @@ class Gunicorn:
         # --preload: the app is loaded in the master, then forked (sockets, locks, the
         # catalog's state are inherited); without it, each worker loads it on its own.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "testproject.wsgi:application",
-             "--workers", str(WORKERS), "--bind", "127.0.0.1:0", "--timeout", "30",
-             "--graceful-timeout", "3", "--log-level", "info",
-             *(["--preload"] if preload else [])],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "testproject.wsgi:application",
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                "127.0.0.1:0",
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "3",
+                "--log-level",
+                "info",
+                *(["--preload"] if preload else []),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.log: list[str] = []
         self.base = ""
@@ -86,8 +103,10 @@ class Gunicorn:
 def require_postgres_and_redis() -> None:
     redis = settings.CACHES["default"]["BACKEND"].endswith(".RedisCache")
     if connections["default"].vendor != "postgresql" or not redis:
-        pytest.skip("runs in the PostgreSQL + Redis suite (APIERRORS_DB=postgres "
-                    "APIERRORS_CACHE=redis): workers must share the database and the cache")
+        pytest.skip(
+            "runs in the PostgreSQL + Redis suite (APIERRORS_DB=postgres "
+            "APIERRORS_CACHE=redis): workers must share the database and the cache"
+        )
 
 
 @pytest.fixture(params=[False, True], ids=["separate-workers", "preload"])
@@ -120,8 +139,9 @@ def fetch(base: str) -> Answer:
     return sent, int(response.headers["X-Worker-Pid"]), response.json()["detail"]
 
 
-def until_every_worker_answered(base: str, times: int = 2, since: float = 0.0,
-                                limit: int = 600, seconds: float = 60) -> list[Answer]:
+def until_every_worker_answered(
+    base: str, times: int = 2, since: float = 0.0, limit: int = 600, seconds: float = 60
+) -> list[Answer]:
     """Concurrent batches (so the workers share them) until each worker answered ``times``
     requests sent at ``since`` or later; every answer is returned."""
     answers: list[Answer] = []
@@ -135,24 +155,31 @@ def until_every_worker_answered(base: str, times: int = 2, since: float = 0.0,
                     counts[pid] = counts.get(pid, 0) + 1
             if len(counts) >= WORKERS and min(counts.values()) >= times:
                 return answers
-    raise AssertionError(f"not every worker answered {times}x: "
-                         f"{sorted({(pid, text) for _, pid, text in answers})}")
+    raise AssertionError(
+        f"not every worker answered {times}x: {sorted({(pid, text) for _, pid, text in answers})}"
+    )
 
 
 # The bound the README promises: STAMP_CHECK_SECONDS (0.5) plus a reload, with room to spare.
 BOUND = 1.0
 
 
-def assert_every_worker_current_within_bound(base: str, committed: float, text: str,
-                                             what: str) -> None:
+def assert_every_worker_current_within_bound(
+    base: str, committed: float, text: str, what: str
+) -> None:
     answers = until_every_worker_answered(base, since=committed + BOUND)
-    late = [(round(sent - committed, 3), pid, t) for sent, pid, t in answers
-            if sent >= committed + BOUND and t != text]
+    late = [
+        (round(sent - committed, 3), pid, t)
+        for sent, pid, t in answers
+        if sent >= committed + BOUND and t != text
+    ]
     assert late == [], f"{what}: stale more than {BOUND} s after the commit: {late}"
     stale = [sent - committed for sent, _, t in answers if t != text]
     # The measured staleness (pytest -s shows it; the README quotes it).
-    print(f"\n{what}: {len(answers)} answers, {len(stale)} stale; the last stale one was "
-          f"sent {max(stale, default=0) * 1000:.0f} ms after the commit")
+    print(
+        f"\n{what}: {len(answers)} answers, {len(stale)} stale; the last stale one was "
+        f"sent {max(stale, default=0) * 1000:.0f} ms after the commit"
+    )
 
 
 class FormFields(HTMLParser):
@@ -194,15 +221,26 @@ def edit_in_the_admin(base: str, pk: int, message: str) -> int:
     session = requests.Session()
     login = session.get(f"{base}/admin/login/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-    response = session.post(f"{base}/admin/login/?next=/admin/", timeout=10, data={
-        "csrfmiddlewaretoken": token, "username": "mp-admin", "password": "mp-password",
-        "next": "/admin/"})
+    response = session.post(
+        f"{base}/admin/login/?next=/admin/",
+        timeout=10,
+        data={
+            "csrfmiddlewaretoken": token,
+            "username": "mp-admin",
+            "password": "mp-password",
+            "next": "/admin/",
+        },
+    )
     assert response.url.endswith("/admin/"), response.text[:500]
     change_url = f"{base}/admin/apierrors/errorcode/{pk}/change/"
     form = FormFields()
     form.feed(session.get(change_url, timeout=10).text)
-    response = session.post(change_url, timeout=10, allow_redirects=False,
-                            data={**form.fields, "message": message, "_save": "Save"})
+    response = session.post(
+        change_url,
+        timeout=10,
+        allow_redirects=False,
+        data={**form.fields, "message": message, "_save": "Save"},
+    )
     assert response.status_code == 302, response.text[:2000]
     return int(response.headers["X-Worker-Pid"])
 
@@ -220,13 +258,15 @@ def test_every_worker_serves_an_edit_within_a_second_of_its_commit(start_gunicor
     # An edit through the ORM in this process (autocommit: committed when save() returns).
     entry.message = "Edited through the ORM."
     entry.save()
-    assert_every_worker_current_within_bound(gunicorn.base, time.monotonic(),
-                                             "Edited through the ORM.", "ORM edit")
+    assert_every_worker_current_within_bound(
+        gunicorn.base, time.monotonic(), "Edited through the ORM.", "ORM edit"
+    )
 
     # An edit through the admin, on whichever worker takes it (committed before it answers).
     edit_in_the_admin(gunicorn.base, entry.pk, "Edited in the admin.")
-    assert_every_worker_current_within_bound(gunicorn.base, time.monotonic(),
-                                             "Edited in the admin.", "admin edit")
+    assert_every_worker_current_within_bound(
+        gunicorn.base, time.monotonic(), "Edited in the admin.", "admin edit"
+    )
     assert ErrorCode.objects.get(pk=entry.pk).message == "Edited in the admin."
 
 

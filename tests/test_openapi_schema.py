@@ -32,19 +32,26 @@ def test_the_schema_is_valid_openapi(schema):
 
 def test_create_patient_documents_its_errors(schema):
     documented = responses(schema, "/api/v1/patients/", "post")
-    assert {"201", "400", "401", "403", "406", "409", "413", "415", "500", "503"} <= set(
-        documented)
+    assert {"201", "400", "401", "403", "406", "409", "413", "415", "500", "503"} <= set(documented)
     assert codes(documented["409"]) == [("conflict", 13), ("duplicate", 14)]
     assert codes(documented["400"]) == [("invalid_request", 2), ("parse_error", 3)]
     # The body schema of the project's format (FHIR), and problem+json, chosen by Accept.
     assert documented["409"]["content"] == {
         "application/fhir+json": {"schema": {"$ref": "#/components/schemas/OperationOutcome"}},
-        "application/problem+json": {"schema": {"allOf": [
-            {"$ref": "#/components/schemas/ProblemDetails"},
-            {"properties": {"error_code": {"type": "integer", "enum": [13, 14]},
+        "application/problem+json": {
+            "schema": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/ProblemDetails"},
+                    {
+                        "properties": {
+                            "error_code": {"type": "integer", "enum": [13, 14]},
                             "status": {"type": "integer", "enum": [409]},
-                            "key": {"type": "string", "enum": ["conflict", "duplicate"]}}},
-        ]}},
+                            "key": {"type": "string", "enum": ["conflict", "duplicate"]},
+                        }
+                    },
+                ]
+            }
+        },
     }
     headers = documented["409"]["headers"]
     assert headers["X-Error-Code"]["schema"] == {"type": "integer", "enum": [13, 14]}
@@ -67,8 +74,10 @@ def test_conditional_patient_operations(schema):
     assert get["responses"]["304"]["headers"]["ETag"]["required"] is True
     assert "content" not in get["responses"]["304"]
     patch = detail["patch"]
-    assert any(p["name"] == "If-Match" and p["in"] == "header" and not p.get("required")
-               for p in patch["parameters"])
+    assert any(
+        p["name"] == "If-Match" and p["in"] == "header" and not p.get("required")
+        for p in patch["parameters"]
+    )
     assert codes(patch["responses"]["412"]) == [("precondition_failed", 16)]
     assert "428" not in patch["responses"]  # If-Match is optional on the demo
     assert codes(detail["delete"]["responses"]["409"]) == [("protected", 15)]
@@ -91,10 +100,16 @@ def test_booking_documents_its_business_rule_and_rate_limit(schema):
 
 def test_partner_operations_document_their_own_format_only(schema):
     docplanner = responses(schema, "/api/v1/docplanner/bookings/", "post")["422"]
-    assert docplanner["content"] == {"application/json": {"schema": {"allOf": [
-        {"$ref": "#/components/schemas/DocplannerError"},
-        {"properties": {"error_code": {"type": "integer", "enum": [1]}}},
-    ]}}}
+    assert docplanner["content"] == {
+        "application/json": {
+            "schema": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/DocplannerError"},
+                    {"properties": {"error_code": {"type": "integer", "enum": [1]}}},
+                ]
+            }
+        }
+    }
     shipstream = responses(schema, "/api/v1/shipstream/appointments/", "post")
     assert list(shipstream["400"]["content"]) == ["application/json"]
     assert codes(shipstream["400"]) == [("invalid_request", 2), ("parse_error", 3)]
@@ -104,10 +119,10 @@ def test_openapi_validation_is_documented_when_it_is_on(client, settings):
     settings.APIERRORS = {**settings.APIERRORS, "OPENAPI_VALIDATION": True}
     schema = client.get("/api/schema/?format=json").json()
     assert ("openapi_validation", 4) in codes(
-        responses(schema, "/api/v1/appointments/", "post")["400"])
+        responses(schema, "/api/v1/appointments/", "post")["400"]
+    )
     # Even operations without a body: headers, query and path are checked too.
-    assert codes(responses(schema, "/api/v1/slots/", "get")["400"]) == [
-        ("openapi_validation", 4)]
+    assert codes(responses(schema, "/api/v1/slots/", "get")["400"]) == [("openapi_validation", 4)]
 
 
 def test_read_only_operations_document_no_body_errors(schema):
@@ -141,9 +156,18 @@ def test_unpublished_entries_are_not_listed(client):
     # Still true to what the API answers: the hidden entry's 409 matches what is documented.
     jsonschema.validate("duplicate", documented["headers"]["X-Error-Key"]["schema"])
     jsonschema.validate(14, documented["headers"]["X-Error-Code"]["schema"])
-    jsonschema.validate({"type": "about:blank", "title": "Duplicate", "status": 409,
-                         "detail": "x", "error_code": 14, "key": "duplicate", "errors": []},
-                        {**problem, "components": schema["components"]})
+    jsonschema.validate(
+        {
+            "type": "about:blank",
+            "title": "Duplicate",
+            "status": 409,
+            "detail": "x",
+            "error_code": 14,
+            "key": "duplicate",
+            "errors": [],
+        },
+        {**problem, "components": schema["components"]},
+    )
     # A status whose entries are all published keeps its closed list.
     bad_request = responses(schema, "/api/v1/patients/", "post")["400"]
     assert bad_request["headers"]["X-Error-Code"]["schema"]["enum"] == [2, 3]
@@ -153,10 +177,13 @@ def test_schema_lists_what_the_published_dictionary_lists(client):
     ErrorCode.objects.filter(key__in=["duplicate", "maintenance"]).update(is_public=False)
     published = {e["key"] for e in client.get("/errors/dictionary.json").json()["errors"]}
     schema = client.get("/api/schema/?format=json").json()
-    documented = [response for path in schema["paths"].values()
-                  for operation in path.values()
-                  for response in operation.get("responses", {}).values()
-                  if "x-error-codes" in response]
+    documented = [
+        response
+        for path in schema["paths"].values()
+        for operation in path.values()
+        for response in operation.get("responses", {}).values()
+        if "x-error-codes" in response
+    ]
     listed = {key for response in documented for key, _code in codes(response)}
     assert listed <= published
     assert {"duplicate", "maintenance"}.isdisjoint(listed)

@@ -34,8 +34,17 @@ def fresh_schema():
     openapi._specs.clear()
 
 
-def post(client, *, path=None, query=None, headers=None, body=None, cookies=None,
-         token=DEMO_TOKEN, **extra):
+def post(
+    client,
+    *,
+    path=None,
+    query=None,
+    headers=None,
+    body=None,
+    cookies=None,
+    token=DEMO_TOKEN,
+    **extra,
+):
     path = path or VALID["path"]
     query = VALID["query"] if query is None else query
     headers = VALID["headers"] if headers is None else headers
@@ -66,37 +75,51 @@ def test_valid_request_reaches_the_view(api_client_factory):
 
 def test_missing_query_parameter(api_client_factory):
     details = shipstream_details(post(api_client_factory(), query={}))
-    assert details == [{"key": "invalid_query_args",
-                        "message": "Missing required query parameter 'limit'."}]
+    assert details == [
+        {"key": "invalid_query_args", "message": "Missing required query parameter 'limit'."}
+    ]
 
 
 def test_wrong_query_parameter_type(api_client_factory):
     details = shipstream_details(post(api_client_factory(), query={"limit": "ten"}))
-    assert details == [{"key": "invalid_query_args",
-                        "message": "Invalid query parameter 'limit': 'ten' is not of type "
-                                   "'integer'"}]
+    assert details == [
+        {
+            "key": "invalid_query_args",
+            "message": "Invalid query parameter 'limit': 'ten' is not of type 'integer'",
+        }
+    ]
 
 
 def test_header(api_client_factory):
     details = shipstream_details(post(api_client_factory(), headers={}))
-    assert details == [{"key": "invalid_headers",
-                        "message": "Missing required header parameter 'X-Report-Version'."}]
+    assert details == [
+        {
+            "key": "invalid_headers",
+            "message": "Missing required header parameter 'X-Report-Version'.",
+        }
+    ]
     details = shipstream_details(
-        post(api_client_factory(), headers={"HTTP_X_REPORT_VERSION": "two"}))
+        post(api_client_factory(), headers={"HTTP_X_REPORT_VERSION": "two"})
+    )
     assert [d["key"] for d in details] == ["invalid_headers"]
     assert "'X-Report-Version'" in details[0]["message"]
 
 
 def test_cookie(api_client_factory):
     details = shipstream_details(post(api_client_factory(), cookies={"units": "furlongs"}))
-    assert details == [{"key": "invalid_cookies",
-                        "message": "Invalid cookie parameter 'units': 'furlongs' is not one of "
-                                   "['imperial', 'metric']"}]
+    assert details == [
+        {
+            "key": "invalid_cookies",
+            "message": "Invalid cookie parameter 'units': 'furlongs' is not one of "
+            "['imperial', 'metric']",
+        }
+    ]
 
 
 def test_path(api_client_factory):
     details = shipstream_details(
-        post(api_client_factory(), path="/api/v1/shipstream/reports/yesterday/"))
+        post(api_client_factory(), path="/api/v1/shipstream/reports/yesterday/")
+    )
     assert [d["key"] for d in details] == ["invalid_path_args"]
     assert details[0]["message"].startswith("Invalid path parameter 'day':")
 
@@ -113,18 +136,21 @@ def test_body_names_each_failing_field(api_client_factory):
 
 
 def test_several_parts_fail_at_once(api_client_factory):
-    details = shipstream_details(post(api_client_factory(), query={}, headers={},
-                                      body={"title": "ok"}))
-    assert {d["key"] for d in details} == {"invalid_query_args", "invalid_headers",
-                                           "invalid_body"}
+    details = shipstream_details(
+        post(api_client_factory(), query={}, headers={}, body={"title": "ok"})
+    )
+    assert {d["key"] for d in details} == {"invalid_query_args", "invalid_headers", "invalid_body"}
 
 
 def test_security_scheme_missing_is_401_with_challenge(api_client_factory):
     response = post(api_client_factory(), token=None)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
-    assert response.json() == {"errors": [{
-        "type": "authentication_failed", "error_code": 5, "message": "Authentication failed"}]}
+    assert response.json() == {
+        "errors": [
+            {"type": "authentication_failed", "error_code": 5, "message": "Authentication failed"}
+        ]
+    }
 
 
 def test_wrong_token_passes_the_scheme_check_and_the_view_refuses_it(api_client_factory):
@@ -135,36 +161,59 @@ def test_wrong_token_passes_the_scheme_check_and_the_view_refuses_it(api_client_
 
 def test_unparseable_body_is_left_to_drf_parse_error(api_client_factory):
     client = api_client_factory()
-    response = client.post(VALID["path"] + "?limit=1", b'{"title": ',
-                           content_type="application/json", HTTP_X_REPORT_VERSION="1",
-                           HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}")
+    response = client.post(
+        VALID["path"] + "?limit=1",
+        b'{"title": ',
+        content_type="application/json",
+        HTTP_X_REPORT_VERSION="1",
+        HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}",
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["type"] == "parse_error"
 
 
 def test_problem_json_carries_the_same_details(api_client_factory):
-    response = post(api_client_factory(), path="/api/v1/reports/2024-05-01/", query={},
-                    HTTP_ACCEPT="application/problem+json")
+    response = post(
+        api_client_factory(),
+        path="/api/v1/reports/2024-05-01/",
+        query={},
+        HTTP_ACCEPT="application/problem+json",
+    )
     assert response.status_code == 400
     body = response.json()
     assert (body["key"], body["error_code"], body["detail"]) == ("openapi_validation", 4, MESSAGE)
-    assert body["errors"] == [{"pointer": "#/invalid_query_args", "code": "required",
-                               "detail": "Missing required query parameter 'limit'."}]
+    assert body["errors"] == [
+        {
+            "pointer": "#/invalid_query_args",
+            "code": "required",
+            "detail": "Missing required query parameter 'limit'.",
+        }
+    ]
 
 
 def test_fhir_carries_the_same_details(api_client_factory):
     response = post(api_client_factory(), path="/api/v1/reports/2024-05-01/", query={})
     assert response.status_code == 400
-    assert response.json()["issue"] == [{
-        "severity": "error", "code": "invalid", "details": {"text": MESSAGE}}, {
-        "severity": "error", "code": "required", "expression": ["invalid_query_args"],
-        "details": {"text": "Missing required query parameter 'limit'."}}]
+    assert response.json()["issue"] == [
+        {"severity": "error", "code": "invalid", "details": {"text": MESSAGE}},
+        {
+            "severity": "error",
+            "code": "required",
+            "expression": ["invalid_query_args"],
+            "details": {"text": "Missing required query parameter 'limit'."},
+        },
+    ]
 
 
 def test_views_not_opted_in_are_not_validated(api_client_factory):
-    response = post(api_client_factory(), path="/api/v1/unchecked/reports/2024-05-01/",
-                    query={}, headers={}, body={"title": "ok"},
-                    HTTP_ACCEPT="application/problem+json")
+    response = post(
+        api_client_factory(),
+        path="/api/v1/unchecked/reports/2024-05-01/",
+        query={},
+        headers={},
+        body={"title": "ok"},
+        HTTP_ACCEPT="application/problem+json",
+    )
     # DRF's own validation answers: the body's missing field, not the query or header.
     assert response.status_code == 400
     assert response.json()["key"] == "invalid_request"
@@ -173,16 +222,21 @@ def test_views_not_opted_in_are_not_validated(api_client_factory):
 
 def test_setting_turns_validation_on_for_every_api_view(api_client_factory):
     with override_settings(APIERRORS={"OPENAPI_VALIDATION": True}):
-        response = post(api_client_factory(), path="/api/v1/unchecked/reports/2024-05-01/",
-                        query={}, HTTP_ACCEPT="application/problem+json")
+        response = post(
+            api_client_factory(),
+            path="/api/v1/unchecked/reports/2024-05-01/",
+            query={},
+            HTTP_ACCEPT="application/problem+json",
+        )
     assert response.status_code == 400
     assert response.json()["key"] == "openapi_validation"
 
 
 def test_paths_the_schema_does_not_describe_are_left_alone(api_client_factory):
     with override_settings(APIERRORS={"OPENAPI_VALIDATION": True}):
-        response = api_client_factory().get("/api/v1/no-such-thing/",
-                                            HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}")
+        response = api_client_factory().get(
+            "/api/v1/no-such-thing/", HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}"
+        )
     assert response.status_code == 404
     assert response["X-Error-Key"] == "not_found"
 
@@ -198,21 +252,30 @@ def test_schema_from_a_file(api_client_factory, tmp_path, settings):
         "      parameters:\n"
         "        - {name: day, in: path, required: true, schema: {type: string}}\n"
         "        - {name: limit, in: query, required: true, schema: {type: integer, maximum: 5}}\n"
-        "      responses: {'200': {description: ok}}\n")
+        "      responses: {'200': {description: ok}}\n"
+    )
     settings.APIERRORS = {**settings.APIERRORS, "OPENAPI_SCHEMA": str(schema_file)}
-    response = post(api_client_factory(), path="/api/v1/reports/2024-05-01/",
-                    query={"limit": "9"}, HTTP_ACCEPT="application/problem+json")
+    response = post(
+        api_client_factory(),
+        path="/api/v1/reports/2024-05-01/",
+        query={"limit": "9"},
+        HTTP_ACCEPT="application/problem+json",
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["detail"] == (
-        "Invalid query parameter 'limit': 9 is greater than the maximum of 5")
+        "Invalid query parameter 'limit': 9 is greater than the maximum of 5"
+    )
 
 
 def test_demo_with_validation_switched_on(api_client_factory, settings):
     # The demo's own switch (APIERRORS_OPENAPI_VALIDATION=1 sets this setting).
     settings.APIERRORS = {**settings.APIERRORS, "OPENAPI_VALIDATION": True}
     response = api_client_factory().post(
-        "/api/v1/shipstream/appointments/", {"slot": "x"}, format="json",
-        HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}")
+        "/api/v1/shipstream/appointments/",
+        {"slot": "x"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {DEMO_TOKEN}",
+    )
     details = shipstream_details(response)
     assert details == [
         {"key": "invalid_body", "message": "slot: 'x' is not of type 'integer'"},

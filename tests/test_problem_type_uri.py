@@ -33,9 +33,11 @@ def test_each_host_and_scheme_gets_its_own_type_url(settings):
     client = Client()
     assert problem_type(client) == "http://testserver/errors/appointment_unavailable/"
     assert problem_type(client, HTTP_HOST="api.example.com") == (
-        "http://api.example.com/errors/appointment_unavailable/")
+        "http://api.example.com/errors/appointment_unavailable/"
+    )
     assert problem_type(client, HTTP_HOST="api.example.com", secure=True) == (
-        "https://api.example.com/errors/appointment_unavailable/")
+        "https://api.example.com/errors/appointment_unavailable/"
+    )
     assert problem_type(client) == "http://testserver/errors/appointment_unavailable/"
 
 
@@ -47,11 +49,11 @@ def test_a_refused_host_gets_the_path_only_even_after_it_was_allowed(settings, r
     error = NormalizedError(entry=entry, message="Taken.")
     request = rf.get("/api/v1/x/", HTTP_HOST="api.example.com")
     assert get_format("problem").type_uri(error, request) == (
-        "http://api.example.com/errors/appointment_unavailable/")
+        "http://api.example.com/errors/appointment_unavailable/"
+    )
     settings.ALLOWED_HOSTS = ["testserver"]
     request = rf.get("/api/v1/x/", HTTP_HOST="api.example.com")
-    assert get_format("problem").type_uri(error, request) == (
-        "/errors/appointment_unavailable/")
+    assert get_format("problem").type_uri(error, request) == ("/errors/appointment_unavailable/")
 
 
 def test_proxy_settings_are_obeyed_when_they_change(settings):
@@ -59,11 +61,13 @@ def test_proxy_settings_are_obeyed_when_they_change(settings):
     client = Client()
     forwarded = {"HTTP_X_FORWARDED_HOST": "api.example.com", "HTTP_X_FORWARDED_PROTO": "https"}
     assert problem_type(client, **forwarded) == (
-        "http://testserver/errors/appointment_unavailable/")
+        "http://testserver/errors/appointment_unavailable/"
+    )
     settings.USE_X_FORWARDED_HOST = True
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     assert problem_type(client, **forwarded) == (
-        "https://api.example.com/errors/appointment_unavailable/")
+        "https://api.example.com/errors/appointment_unavailable/"
+    )
     assert problem_type(client) == "http://testserver/errors/appointment_unavailable/"
 
 
@@ -74,7 +78,8 @@ def problem_body(client: Client, **headers) -> dict:
 
 
 def test_the_members_written_once_follow_the_language_and_the_entry(
-        client, django_capture_on_commit_callbacks):
+    client, django_capture_on_commit_callbacks
+):
     # type, title, status, error_code and key are written once per entry, title and origin:
     # another language, or an edit (a new entry), must show at once.
     assert problem_body(client)["title"] == "Appointment unavailable"
@@ -82,7 +87,8 @@ def test_the_members_written_once_follow_the_language_and_the_entry(
     assert problem_body(client)["title"] == "Appointment unavailable"
     with django_capture_on_commit_callbacks(execute=True):
         ErrorCode.objects.filter(key="appointment_unavailable").update(
-            title="Slot taken", error_code=4422)
+            title="Slot taken", error_code=4422
+        )
         dictionary_changed()
     body = problem_body(client)
     assert (body["title"], body["error_code"], body["status"]) == ("Slot taken", 4422, 422)

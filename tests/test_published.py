@@ -21,8 +21,13 @@ HTML_URL = reverse("apierrors:dictionary")
 
 @pytest.fixture
 def internal():
-    return ErrorCodeFactory(key="fraud_suspected", error_code=9999, is_public=False,
-                            title="Fraud suspected", message="Internal only.")
+    return ErrorCodeFactory(
+        key="fraud_suspected",
+        error_code=9999,
+        is_public=False,
+        title="Fraud suspected",
+        message="Internal only.",
+    )
 
 
 def keys_of(response) -> list[str]:
@@ -41,10 +46,14 @@ def test_json_lists_public_entries_by_code(client, internal):
     assert "fraud_suspected" not in keys_of(response)
     unknown = next(e for e in entries if e["key"] == "unknown_resource")
     assert unknown == {
-        "key": "unknown_resource", "error_code": 8, "status": 404,
-        "title": "Unknown resource", "message": "Unknown {resource} resource '{id}'",
+        "key": "unknown_resource",
+        "error_code": 8,
+        "status": 404,
+        "title": "Unknown resource",
+        "message": "Unknown {resource} resource '{id}'",
         "description": "The requested resource doesn't exist (it might have been deleted).",
-        "fhir_code": "not-found", "severity": "error",
+        "fhir_code": "not-found",
+        "severity": "error",
         "type": "http://testserver/errors/unknown_resource/",
     }
 
@@ -70,8 +79,10 @@ def test_json_answers_304_to_if_none_match(client):
 def test_json_answers_304_to_if_modified_since(client):
     last_modified = client.get(JSON_URL)["Last-Modified"]
     assert client.get(JSON_URL, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
-    assert client.get(JSON_URL, HTTP_IF_MODIFIED_SINCE="Mon, 01 Jan 2001 00:00:00 GMT"
-                      ).status_code == 200
+    assert (
+        client.get(JSON_URL, HTTP_IF_MODIFIED_SINCE="Mon, 01 Jan 2001 00:00:00 GMT").status_code
+        == 200
+    )
 
 
 def test_an_edit_changes_etag_and_content(client, django_capture_on_commit_callbacks):
@@ -92,21 +103,29 @@ def test_each_language_has_its_own_etag(client):
     polish = client.get(JSON_URL, HTTP_ACCEPT_LANGUAGE="pl")
     assert polish.json()["language"] == "pl"
     assert polish["ETag"] != english["ETag"]
-    assert client.get(JSON_URL, HTTP_ACCEPT_LANGUAGE="pl",
-                      HTTP_IF_NONE_MATCH=english["ETag"]).status_code == 200
+    assert (
+        client.get(
+            JSON_URL, HTTP_ACCEPT_LANGUAGE="pl", HTTP_IF_NONE_MATCH=english["ETag"]
+        ).status_code
+        == 200
+    )
 
 
-@pytest.mark.parametrize(("params", "headers"), [
-    ({}, {"HTTP_ACCEPT_LANGUAGE": "es"}),
-    ({"lang": "es"}, {"HTTP_ACCEPT_LANGUAGE": "pl"}),  # ?lang wins: a link for a partner
-])
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [
+        ({}, {"HTTP_ACCEPT_LANGUAGE": "es"}),
+        ({"lang": "es"}, {"HTTP_ACCEPT_LANGUAGE": "pl"}),  # ?lang wins: a link for a partner
+    ],
+)
 def test_json_in_the_requested_language(client, params, headers):
     entries = client.get(JSON_URL, params, **headers).json()["errors"]
     unknown = next(e for e in entries if e["key"] == "unknown_resource")
     assert unknown["message"] == "Recurso {resource} desconocido: '{id}'"
     assert unknown["title"] == "Recurso desconocido"
-    assert unknown["description"] == "El recurso solicitado no existe (puede que se haya " \
-        "eliminado)."
+    assert (
+        unknown["description"] == "El recurso solicitado no existe (puede que se haya eliminado)."
+    )
 
 
 def test_json_keeps_literal_braces_escaped(client):
@@ -117,8 +136,9 @@ def test_json_keeps_literal_braces_escaped(client):
 
 def test_translation_rows_are_published(client):
     entry = ErrorCodeFactory(key="slot_taken", message="Slot {thing} taken")
-    ErrorTranslationFactory(error=entry, language="pl", title="Zajęte",
-                            message="Termin {thing} zajęty")
+    ErrorTranslationFactory(
+        error=entry, language="pl", title="Zajęte", message="Termin {thing} zajęty"
+    )
     published = client.get(JSON_URL, HTTP_ACCEPT_LANGUAGE="pl").json()["errors"]
     row = next(e for e in published if e["key"] == "slot_taken")
     assert (row["title"], row["message"]) == ("Zajęte", "Termin {thing} zajęty")
@@ -162,8 +182,9 @@ def test_html_page_in_polish(client):
 
 
 def test_problem_type_resolves_to_the_entrys_page(client_north, client):
-    problem = client_north.get("/api/v1/patients/a47c7b0ebbb442cdbc4adf259d148ea1/",
-                               HTTP_ACCEPT="application/problem+json").json()
+    problem = client_north.get(
+        "/api/v1/patients/a47c7b0ebbb442cdbc4adf259d148ea1/", HTTP_ACCEPT="application/problem+json"
+    ).json()
     assert problem["type"] == "http://testserver/errors/unknown_resource/"
     page = client.get(problem["type"])
     assert page.status_code == 200
@@ -176,8 +197,7 @@ def test_problem_type_resolves_to_the_entrys_page(client_north, client):
 
 
 def test_internal_and_unknown_entries_have_no_page(client, internal):
-    assert client.get(reverse("apierrors:entry", kwargs={"key": internal.key})
-                      ).status_code == 404
+    assert client.get(reverse("apierrors:entry", kwargs={"key": internal.key})).status_code == 404
     assert client.get(reverse("apierrors:entry", kwargs={"key": "no_such"})).status_code == 404
 
 
@@ -220,10 +240,14 @@ def test_export_csv_in_polish():
     rows = list(csv.DictReader(io.StringIO(export("--format", "csv", "--language", "pl"))))
     row = next(r for r in rows if r["key"] == "appointment_unavailable")
     assert row == {
-        "error_code": "1", "status": "422", "key": "appointment_unavailable",
-        "title": "Termin niedostępny", "message": "Ten termin wizyty nie jest już dostępny.",
+        "error_code": "1",
+        "status": "422",
+        "key": "appointment_unavailable",
+        "title": "Termin niedostępny",
+        "message": "Ten termin wizyty nie jest już dostępny.",
         "description": "Ktoś inny zarezerwował ten termin między wyszukaniem a rezerwacją.",
-        "fhir_code": "business-rule", "severity": "error",
+        "fhir_code": "business-rule",
+        "severity": "error",
     }
 
 
@@ -234,8 +258,10 @@ def test_export_markdown_table_to_a_file(tmp_path):
     text = target.read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == "| error_code | HTTP status | key | message |"
-    assert "| 8 | 404 | `unknown_resource` | **Unknown resource**<br>Unknown {resource} " \
+    assert (
+        "| 8 | 404 | `unknown_resource` | **Unknown resource**<br>Unknown {resource} "
         "resource '{id}' |" in lines
+    )
     assert any("**A \\| B**<br>line break \\<x>" in line for line in lines)
 
 
@@ -261,8 +287,7 @@ class SharedCache:
                 return response
         response = self.client.get(url, **headers)
         control = response.get("Cache-Control", "")
-        if response.status_code == 200 and "private" not in control \
-                and "no-store" not in control:
+        if response.status_code == 200 and "private" not in control and "no-store" not in control:
             vary = [v.strip() for v in response.get("Vary", "").split(",") if v.strip()]
             names = ["HTTP_" + v.upper().replace("-", "_") for v in vary]
             self.stored.append((url, {n: headers.get(n) for n in names}, response))
@@ -273,8 +298,11 @@ def entry_url() -> str:
     return reverse("apierrors:entry", kwargs={"key": "unknown_resource"})
 
 
-PAGES = [pytest.param(lambda: JSON_URL, id="json"), pytest.param(lambda: HTML_URL, id="html"),
-         pytest.param(entry_url, id="entry")]
+PAGES = [
+    pytest.param(lambda: JSON_URL, id="json"),
+    pytest.param(lambda: HTML_URL, id="html"),
+    pytest.param(entry_url, id="entry"),
+]
 POLISH_COOKIE = {"HTTP_COOKIE": "django_language=pl"}
 
 

@@ -26,19 +26,38 @@ RESERVED = "error_code 13 is reserved for the built-in entry conflict"
 
 
 def new_entry(**values) -> ErrorCode:
-    return ErrorCode(**{"key": "our_conflict", "error_code": 13, "status": 409,
-                        "title": "Ours", "message": "Ours.", "fhir_code": "conflict",
-                        **values})
+    return ErrorCode(
+        **{
+            "key": "our_conflict",
+            "error_code": 13,
+            "status": 409,
+            "title": "Ours",
+            "message": "Ours.",
+            "fhir_code": "conflict",
+            **values,
+        }
+    )
 
 
 def add_form(**values) -> dict:
-    data = {"key": "our_conflict", "error_code": 13, "status": 409, "title": "Ours",
-            "message": "Ours.", "fhir_code": "conflict", "severity": "error",
-            "is_public": "on", "description": "",
-            "translations-TOTAL_FORMS": "1", "translations-INITIAL_FORMS": "0",
-            "translations-MIN_NUM_FORMS": "0", "translations-MAX_NUM_FORMS": "1000",
-            "translations-0-language": "pl", "translations-0-title": "Nasz",
-            "translations-0-message": "Nasz."}
+    data = {
+        "key": "our_conflict",
+        "error_code": 13,
+        "status": 409,
+        "title": "Ours",
+        "message": "Ours.",
+        "fhir_code": "conflict",
+        "severity": "error",
+        "is_public": "on",
+        "description": "",
+        "translations-TOTAL_FORMS": "1",
+        "translations-INITIAL_FORMS": "0",
+        "translations-MIN_NUM_FORMS": "0",
+        "translations-MAX_NUM_FORMS": "1000",
+        "translations-0-language": "pl",
+        "translations-0-title": "Nasz",
+        "translations-0-message": "Nasz.",
+    }
     data.update(values)
     return data
 
@@ -59,8 +78,12 @@ def test_saving_through_the_orm_refuses_it_too():
     with pytest.raises(ValidationError, match=RESERVED):
         new_entry().save()
     with pytest.raises(ValidationError, match=RESERVED):
-        ErrorCode.objects.create(**{f: getattr(new_entry(), f) for f in (
-            "key", "error_code", "status", "title", "message", "fhir_code")})
+        ErrorCode.objects.create(
+            **{
+                f: getattr(new_entry(), f)
+                for f in ("key", "error_code", "status", "title", "message", "fhir_code")
+            }
+        )
     assert not ErrorCode.objects.filter(error_code=13).exists()
 
 
@@ -103,13 +126,16 @@ def test_the_admin_refuses_it_and_saves_nothing(admin_client):
 
 def test_an_import_row_is_refused_in_the_dry_run(admin_client):
     ErrorCode.objects.filter(key="conflict").delete()
-    data = tablib.Dataset(headers=["key", "error_code", "status", "title", "message",
-                                   "fhir_code", "severity"])
+    data = tablib.Dataset(
+        headers=["key", "error_code", "status", "title", "message", "fhir_code", "severity"]
+    )
     data.append(["our_conflict", 13, 409, "Ours", "Ours.", "conflict", "error"])
     upload = io.BytesIO(data.export("csv").encode())
     upload.name = "dictionary.csv"
-    preview = admin_client.post(reverse("admin:apierrors_errorcode_import"),
-                                {"import_file": upload, "format": 0, "resource": 0})
+    preview = admin_client.post(
+        reverse("admin:apierrors_errorcode_import"),
+        {"import_file": upload, "format": 0, "resource": 0},
+    )
     assert preview.status_code == 200
     assert preview.context["result"].has_validation_errors()
     assert RESERVED in preview.content.decode()

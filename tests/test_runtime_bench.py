@@ -20,9 +20,16 @@ from .conftest import IN_CI
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = [f"{kind}: {case}" for kind in ("view", "handler") for case in (
-    "NotFound", "ValidationError, 5 fields", "list error, 20 items",
-    "list error, 1,000 items")] + ["request: 404 (test client)", "request: 422 (test client)"]
+CASES = [
+    f"{kind}: {case}"
+    for kind in ("view", "handler")
+    for case in (
+        "NotFound",
+        "ValidationError, 5 fields",
+        "list error, 20 items",
+        "list error, 1,000 items",
+    )
+] + ["request: 404 (test client)", "request: 422 (test client)"]
 
 
 def run_bench(**options) -> str:
@@ -40,7 +47,7 @@ def tables(output: str) -> dict[str, str]:
 def assert_rows(table: str, cases: list[str]) -> None:
     for case in cases:
         line = next(line for line in table.splitlines() if line.startswith(case))
-        numbers = [float(n) for n in re.findall(r"\d+\.\d+", line[len(case):])]
+        numbers = [float(n) for n in re.findall(r"\d+\.\d+", line[len(case) :])]
         ours, drf, ratio = numbers[:3]
         assert ours > 0 and drf > 0
         # The median of per-round ratios, near (not equal to) the ratio of the medians.
@@ -60,9 +67,12 @@ def test_bench_prints_each_case_for_each_stamp_cache():
 
 @pytest.mark.redis
 def test_bench_measures_the_stamp_in_redis_first():
-    output = run_bench(redis_url=os.environ.get("APIERRORS_REDIS_URL",
-                                                "redis://127.0.0.1:6379/0"),
-                       no_requests=True, error_format="problem", check_seconds=0)
+    output = run_bench(
+        redis_url=os.environ.get("APIERRORS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        no_requests=True,
+        error_format="problem",
+        check_seconds=0,
+    )
     by_setup = tables(output)
     assert list(by_setup) == ["redis", "locmem"]  # the README's set-up first
     assert "apierrors format 'problem'" in output
@@ -72,8 +82,9 @@ def test_bench_measures_the_stamp_in_redis_first():
 
 def test_bench_says_when_drf_standardized_errors_is_absent(monkeypatch):
     monkeypatch.setattr(bench_errors, "std_exception_handler", None)
-    monkeypatch.setattr(bench_errors, "HANDLERS", {
-        k: v for k, v in bench_errors.HANDLERS.items() if k != "std"})
+    monkeypatch.setattr(
+        bench_errors, "HANDLERS", {k: v for k, v in bench_errors.HANDLERS.items() if k != "std"}
+    )
     output = run_bench(setups="locmem")
     assert "drf-standardized-errors not installed" in output
     assert output.count("not installed") == 1 + len(CASES)
@@ -88,16 +99,24 @@ def test_the_app_carries_no_benchmark():
 @pytest.mark.redis
 def test_load_benchmark_runs_every_case_and_handler():
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or (
-            not settings.CACHES["default"]["BACKEND"].endswith(".RedisCache")):
-        pytest.skip("runs in the PostgreSQL + Redis suite (APIERRORS_DB=postgres "
-                    "APIERRORS_CACHE=redis), the set-up it measures")
+        not settings.CACHES["default"]["BACKEND"].endswith(".RedisCache")
+    ):
+        pytest.skip(
+            "runs in the PostgreSQL + Redis suite (APIERRORS_DB=postgres "
+            "APIERRORS_CACHE=redis), the set-up it measures"
+        )
     if shutil.which("wrk") is None:
         if IN_CI:
             pytest.fail("wrk is not installed (CI must have it)")
         pytest.skip("wrk is not installed (apt-get install wrk)")
     done = subprocess.run(
         [sys.executable, "manage.py", "bench_load", "--seconds", "1", "--rounds", "1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     handlers = ["apierrors", "DRF stock"]
@@ -105,7 +124,8 @@ def test_load_benchmark_runs_every_case_and_handler():
         for handler in handlers:
             line = next(li for li in lines if li.startswith(case) and handler in li)
             rps, p50, p90, p99, rps_ratio, p50_ratio = (
-                float(n) for n in re.findall(r"\d+(?:\.\d+)?", line[len(case):])[:6])
+                float(n) for n in re.findall(r"\d+(?:\.\d+)?", line[len(case) :])[:6]
+            )
             assert rps > 0 and 0 < p50 <= p90 <= p99
             if handler == "DRF stock":
                 assert (rps_ratio, p50_ratio) == (1.0, 1.0)

@@ -18,17 +18,28 @@ from apierrors.normalized import Detail, NormalizedError
 
 # Any text: quotes, backslashes, control characters, U+2028, astral planes.
 texts = st.text(max_size=10)
-codes = st.one_of(st.none(), st.sampled_from(["required", "max_length", "unique", "invalid"]),
-                  texts, st.integers())
+codes = st.one_of(
+    st.none(),
+    st.sampled_from(["required", "max_length", "unique", "invalid"]),
+    texts,
+    st.integers(),
+)
 details = st.lists(st.builds(Detail, st.one_of(st.just(""), texts), texts, codes), max_size=5)
 entries = st.builds(
-    Entry, key=st.sampled_from(["not_found", "invalid_request", "custom_key"]),
-    error_code=st.integers(1, 99999), status=st.sampled_from([400, 404, 422, 500, 503]),
-    title=texts, message=texts, fhir_code=st.sampled_from(["invalid", "not-found", "value"]),
+    Entry,
+    key=st.sampled_from(["not_found", "invalid_request", "custom_key"]),
+    error_code=st.integers(1, 99999),
+    status=st.sampled_from([400, 404, 422, 500, 503]),
+    title=texts,
+    message=texts,
+    fhir_code=st.sampled_from(["invalid", "not-found", "value"]),
     severity=st.sampled_from(["error", "fatal", "warning"]),
 )
 errors = st.builds(
-    NormalizedError, entry=entries, message=texts, details=details,
+    NormalizedError,
+    entry=entries,
+    message=texts,
+    details=details,
     request_id=st.one_of(st.none(), st.text("abc123-", min_size=1, max_size=8)),
     instance=st.one_of(st.none(), st.just("/api/v1/patients/x/")),
 )
@@ -50,10 +61,13 @@ def test_written_json_is_the_rendered_body(name, error, with_request):
 # "~" for a pointer; an empty path) must come out exactly as the loop writes them.
 plain_paths = st.one_of(
     st.from_regex(r"items\.[0-9]{1,4}\.(sku|quantity)", fullmatch=True),
-    st.text(alphabet=st.sampled_from(["a", ".", "é", "0", '"', "\n", "\u2028"]),
-            min_size=1, max_size=6))
+    st.text(
+        alphabet=st.sampled_from(["a", ".", "é", "0", '"', "\n", "\u2028"]), min_size=1, max_size=6
+    ),
+)
 tricky_paths = st.sampled_from(
-    ["", "\\u001f", "a\\u001fb", "\\", "a\x1fb", "\x1f", "a/b", "a~b", "~0", "a.b/c"])
+    ["", "\\u001f", "a\\u001fb", "\\", "a\x1fb", "\x1f", "a/b", "a~b", "~0", "a.b/c"]
+)
 
 
 @st.composite

@@ -27,12 +27,19 @@ FORMATS = ["fhir", "docplanner", "shipstream", "problem"]
 CASES = {
     "not_found": (404, "not_found", 9, "The requested resource doesn't exist."),
     "unknown_patient": (404, "unknown_resource", 8, "Unknown Patient resource 'a47c'"),
-    "validation": (400, "invalid_request", 2, "Ensure this field has no more than 5 "
-                   "characters."),
-    "business": (422, "appointment_unavailable", 1,
-                 "This appointment time is no longer available."),
-    "unavailable": (503, "service_unavailable", 22,
-                    "The service is temporarily unavailable. Try again later."),
+    "validation": (400, "invalid_request", 2, "Ensure this field has no more than 5 characters."),
+    "business": (
+        422,
+        "appointment_unavailable",
+        1,
+        "This appointment time is no longer available.",
+    ),
+    "unavailable": (
+        503,
+        "service_unavailable",
+        22,
+        "The service is temporarily unavailable. Try again later.",
+    ),
 }
 
 
@@ -63,14 +70,16 @@ def assert_body(fmt: str, kind: str, response) -> None:
 def without_transaction_middleware(settings):
     """The request minus AtomicRequestsMiddleware, whose SAVEPOINTs would be counted: what
     is left (view, DRF, the handler, the format) must not query at all."""
-    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE
-                           if m != "apierrors.middleware.AtomicRequestsMiddleware"]
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "apierrors.middleware.AtomicRequestsMiddleware"
+    ]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_warm_error_response_makes_no_query(client, without_transaction_middleware,
-                                            django_assert_num_queries, fmt, kind):
+def test_warm_error_response_makes_no_query(
+    client, without_transaction_middleware, django_assert_num_queries, fmt, kind
+):
     url = f"/rt/{fmt}/{kind}/"
     assert_body(fmt, kind, client.get(url))  # a new process reads the dictionary once
     with django_assert_num_queries(0):
@@ -80,7 +89,8 @@ def test_warm_error_response_makes_no_query(client, without_transaction_middlewa
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_warm_error_responses_of_other_kinds_make_no_query(
-        client, without_transaction_middleware, django_assert_num_queries, fmt):
+    client, without_transaction_middleware, django_assert_num_queries, fmt
+):
     client.get(f"/rt/{fmt}/not_found/")
     # Warm means the dictionary is loaded, not that this particular entry was used before.
     with django_assert_num_queries(0):
@@ -90,15 +100,18 @@ def test_warm_error_responses_of_other_kinds_make_no_query(
 
 # Statements AtomicRequestsMiddleware itself may issue around a request.
 TRANSACTION_CONTROL = re.compile(
-    r"^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|BEGIN|COMMIT|ROLLBACK)\b", re.I)
+    r"^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|BEGIN|COMMIT|ROLLBACK)\b", re.I
+)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_with_every_middleware_only_transaction_control_reaches_the_database(client, fmt):
     url = f"/rt/{fmt}/validation/"
     client.get(url)
-    with CaptureQueriesContext(connections["default"]) as default, \
-            CaptureQueriesContext(connections["other"]) as other:
+    with (
+        CaptureQueriesContext(connections["default"]) as default,
+        CaptureQueriesContext(connections["other"]) as other,
+    ):
         response = client.get(url)
     assert_body(fmt, "validation", response)
     statements = [q["sql"] for q in [*default.captured_queries, *other.captured_queries]]

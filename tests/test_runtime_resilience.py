@@ -53,8 +53,13 @@ def edit(key: str, message: str) -> None:
 
 
 def catalog_warnings(caplog, fragment: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "apierrors.catalog"
-            and r.levelno == logging.WARNING and fragment in r.getMessage()]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "apierrors.catalog"
+        and r.levelno == logging.WARNING
+        and fragment in r.getMessage()
+    ]
 
 
 def without_middleware(settings) -> None:
@@ -132,15 +137,19 @@ def test_an_edit_committed_after_a_repeatable_read_snapshot_is_still_seen(client
 
     without_middleware(settings)
     assert client.get("/rt/problem/business/").status_code == 422  # a warm process
-    options = {**connections["default"].settings_dict["OPTIONS"],
-               "isolation_level": IsolationLevel.REPEATABLE_READ}
+    options = {
+        **connections["default"].settings_dict["OPTIONS"],
+        "isolation_level": IsolationLevel.REPEATABLE_READ,
+    }
     with connection_with(OPTIONS=options) as elsewhere:
+
         def edit_elsewhere():  # another process commits between the view's read and failure
             connections["default"] = elsewhere
             try:
                 edit("appointment_unavailable", "Committed after the snapshot.")
             finally:
                 connections["default"] = repeatable
+
         repeatable = connections["default"]
         test_runtime_urls.hooks["after_read"] = edit_elsewhere
         try:
@@ -150,7 +159,8 @@ def test_an_edit_committed_after_a_repeatable_read_snapshot_is_still_seen(client
     # The request's snapshot predates the edit; the new stamp must not be paired with it.
     assert text_of("problem", response) == "Committed after the snapshot."
     assert text_of("problem", client.get("/rt/problem/business/")) == (
-        "Committed after the snapshot.")
+        "Committed after the snapshot."
+    )
 
 
 # -- the database is unreachable -----------------------------------------------------------
@@ -197,8 +207,7 @@ def get(client, fmt: str, kind: str):
 
 
 @pytest.mark.django_db(databases="__all__")
-def test_database_down_in_a_cold_process_answers_503_with_the_declared_text(
-        client, stack, caplog):
+def test_database_down_in_a_cold_process_answers_503_with_the_declared_text(client, stack, caplog):
     ErrorCode.objects.filter(key="service_unavailable").update(message="Not this one.")
     with caplog.at_level(logging.WARNING, logger="apierrors.catalog"), database_unreachable():
         for fmt in stack:
@@ -212,7 +221,8 @@ def test_database_down_in_a_cold_process_answers_503_with_the_declared_text(
 
 @pytest.mark.django_db(databases="__all__")
 def test_database_down_in_a_warm_process_uses_its_copy_quietly(
-        client, stack, caplog, django_capture_on_commit_callbacks):
+    client, stack, caplog, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         edit("service_unavailable", "Maintenance until 14:00.")
     assert client.get("/rt/problem/unavailable/").status_code == 503  # warm, and current
@@ -220,29 +230,48 @@ def test_database_down_in_a_warm_process_uses_its_copy_quietly(
         for fmt in stack:
             response = get(client, fmt, "query")
             assert response.status_code == 503
-            assert text_of(fmt, response) == (22 if fmt == "docplanner"
-                                              else "Maintenance until 14:00.")
+            assert text_of(fmt, response) == (
+                22 if fmt == "docplanner" else "Maintenance until 14:00."
+            )
     assert catalog_warnings(caplog, "") == []  # nothing needed the database
 
 
 @pytest.mark.urls("testproject.urls")
 @pytest.mark.django_db(databases="__all__")
-@pytest.mark.parametrize(("path", "status", "expected"), [
-    ("/api/v1/docplanner/bookings/", 503, {"error_code": 22}),
-    # No view there, so nothing needs the database: the 404 it always was, in the format
-    # of the nearest view.
-    ("/api/v1/docplanner/bookings/1/no/such/route/", 404, {"error_code": 9}),
-    ("/api/v1/shipstream/appointments/", 503, {"errors": [{
-        "type": "service_unavailable", "error_code": 22, "message": UNAVAILABLE,
-        "request_id": "req-42"}]}),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "expected"),
+    [
+        ("/api/v1/docplanner/bookings/", 503, {"error_code": 22}),
+        # No view there, so nothing needs the database: the 404 it always was, in the format
+        # of the nearest view.
+        ("/api/v1/docplanner/bookings/1/no/such/route/", 404, {"error_code": 9}),
+        (
+            "/api/v1/shipstream/appointments/",
+            503,
+            {
+                "errors": [
+                    {
+                        "type": "service_unavailable",
+                        "error_code": 22,
+                        "message": UNAVAILABLE,
+                        "request_id": "req-42",
+                    }
+                ]
+            },
+        ),
+    ],
+)
 def test_database_down_answers_in_the_owning_view_format(client, path, status, expected):
     # The request transaction begins on the first query (here the token's lookup), so
     # the outage shows there and the view's own format answers.
     with database_unreachable():
-        response = client.post(path, {}, content_type="application/json",
-                               HTTP_X_REQUEST_ID="req-42",
-                               HTTP_AUTHORIZATION="Bearer 0123456789abcdef")
+        response = client.post(
+            path,
+            {},
+            content_type="application/json",
+            HTTP_X_REQUEST_ID="req-42",
+            HTTP_AUTHORIZATION="Bearer 0123456789abcdef",
+        )
     assert response.status_code == status
     if status == 503:
         assert response["Retry-After"].isdigit()
@@ -250,8 +279,7 @@ def test_database_down_answers_in_the_owning_view_format(client, path, status, e
 
 
 @pytest.mark.django_db(databases="__all__")
-def test_database_down_with_a_stale_copy_then_back(client, settings, caplog, monkeypatch,
-                                                   tmp_path):
+def test_database_down_with_a_stale_copy_then_back(client, settings, caplog, monkeypatch, tmp_path):
     without_middleware(settings)
     stamps = test_runtime_urls.shared_stamp_cache(settings, tmp_path)
     monkeypatch.setattr(catalog, "db_retry_interval", 0)  # no back-off: try on every lookup
@@ -271,9 +299,14 @@ def test_database_down_with_a_stale_copy_then_back(client, settings, caplog, mon
 @pytest.mark.django_db(databases="__all__")
 def test_database_and_cache_down_in_a_cold_process(client, settings, caplog):
     without_middleware(settings)
-    settings.CACHES = {**settings.CACHES, "stamp": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.5}}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "stamp": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        },
+    }
     settings.APIERRORS = {**settings.APIERRORS, "CACHE_ALIAS": "stamp"}
     with caplog.at_level(logging.WARNING, logger="apierrors.catalog"), database_unreachable():
         for fmt in FORMATS:

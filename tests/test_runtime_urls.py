@@ -69,6 +69,7 @@ hooks: dict = {}
 def fail(exc: Exception):
     def raise_it() -> None:
         raise exc
+
     return raise_it
 
 
@@ -120,9 +121,13 @@ def shared_stamp_cache(settings, tmp_path) -> BaseCache:
     (STAMP_CHECK_SECONDS 0), so that the test can play the other process, publishing."""
     settings.APIERRORS = {**settings.APIERRORS, "STAMP_CHECK_SECONDS": 0}
     if settings.CACHES["default"]["BACKEND"].endswith((".LocMemCache", ".DummyCache")):
-        settings.CACHES = {**settings.CACHES, "stamp": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path / "stamp-cache")}}
+        settings.CACHES = {
+            **settings.CACHES,
+            "stamp": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "stamp-cache"),
+            },
+        }
         settings.APIERRORS = {**settings.APIERRORS, "CACHE_ALIAS": "stamp"}
         return caches["stamp"]
     return caches["default"]

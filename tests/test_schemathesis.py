@@ -45,12 +45,16 @@ MAX_EXAMPLES = 10
 
 
 def check_operation(operation, mode: GenerationMode) -> None:
-    @settings(max_examples=MAX_EXAMPLES, deadline=timedelta(seconds=5), derandomize=True,
-              database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=timedelta(seconds=5),
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
-        case.call_and_validate(headers={"Authorization": f"Bearer {DEMO_TOKEN}"},
-                               checks=CHECKS)
+        case.call_and_validate(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}, checks=CHECKS)
 
     run()
 

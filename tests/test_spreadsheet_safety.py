@@ -66,13 +66,15 @@ def admin_export(admin_client, fmt: str) -> bytes:
 def admin_import(admin_client, content: bytes, fmt: str):
     upload = io.BytesIO(content)
     upload.name = f"dictionary.{fmt}"
-    preview = admin_client.post(IMPORT_URL, {"import_file": upload, "format": FORMATS[fmt],
-                                             "resource": 0})
+    preview = admin_client.post(
+        IMPORT_URL, {"import_file": upload, "format": FORMATS[fmt], "resource": 0}
+    )
     assert preview.status_code == 200
     result = preview.context["result"]
     assert result is not None and not result.has_errors(), preview.context["form"].errors
     assert not result.has_validation_errors(), [
-        (row.number, row.error_dict) for row in result.invalid_rows]
+        (row.number, row.error_dict) for row in result.invalid_rows
+    ]
     form = preview.context["confirm_form"]
     done = admin_client.post(PROCESS_URL, {**form.initial, "resource": 0}, follow=True)
     assert done.status_code == 200
@@ -95,8 +97,9 @@ def scramble_texts() -> None:
 def assert_texts_restored() -> None:
     hostile = ErrorCode.objects.get(key="hostile")
     assert {f: getattr(hostile, f) for f in HOSTILE} == HOSTILE
-    translations = {t.language: {"title": t.title, "message": t.message}
-                    for t in hostile.translations.all()}
+    translations = {
+        t.language: {"title": t.title, "message": t.message} for t in hostile.translations.all()
+    }
     assert translations == {"pl": HOSTILE_PL, "es": HOSTILE_ES}
     lookalike = ErrorCode.objects.get(key="lookalike")
     assert {f: getattr(lookalike, f) for f in LOOKALIKE} == LOOKALIKE
@@ -105,8 +108,7 @@ def assert_texts_restored() -> None:
 # -- CSV -----------------------------------------------------------------------------------
 
 
-def test_admin_csv_export_has_no_cell_a_spreadsheet_would_evaluate(admin_client,
-                                                                   hostile_entries):
+def test_admin_csv_export_has_no_cell_a_spreadsheet_would_evaluate(admin_client, hostile_entries):
     content = admin_export(admin_client, "csv").decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(content)))
     cells = [cell for row in rows for cell in row]
@@ -134,10 +136,10 @@ def test_admin_csv_export_imports_back_to_the_exact_text(admin_client, hostile_e
 def test_csv_cells_written_by_hand_keep_their_apostrophe(admin_client):
     # Only the export's own escape (an apostrophe before = + - @ tab CR or another
     # apostrophe) is taken off; an apostrophe before anything else is the translator's text.
-    data = tablib.Dataset(headers=["key", "error_code", "status", "title", "message",
-                                   "fhir_code", "severity"])
-    data.append(["by_hand", 7003, 422, "'tis the season", "'=1+1 {thing}", "conflict",
-                 "error"])
+    data = tablib.Dataset(
+        headers=["key", "error_code", "status", "title", "message", "fhir_code", "severity"]
+    )
+    data.append(["by_hand", 7003, 422, "'tis the season", "'=1+1 {thing}", "conflict", "error"])
     admin_import(admin_client, data.export("csv").encode(), "csv")
     entry = ErrorCode.objects.get(key="by_hand")
     assert (entry.title, entry.message) == ("'tis the season", "=1+1 {thing}")
@@ -146,8 +148,7 @@ def test_csv_cells_written_by_hand_keep_their_apostrophe(admin_client):
 # -- XLSX ----------------------------------------------------------------------------------
 
 
-def test_admin_xlsx_export_stores_text_as_text_never_as_formulas(admin_client,
-                                                                  hostile_entries):
+def test_admin_xlsx_export_stores_text_as_text_never_as_formulas(admin_client, hostile_entries):
     content = admin_export(admin_client, "xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active  # formulas as written
     rows = list(sheet.iter_rows())
@@ -199,8 +200,11 @@ def test_export_command_csv_escapes_formulas(hostile_entries):
     hostile = next(r for r in rows if r["key"] == "hostile")
     assert hostile["title"] == "'" + HOSTILE["title"]
     assert hostile["description"] == "'" + HOSTILE["description"]
-    polish = next(r for r in csv.DictReader(io.StringIO(
-        export("--format", "csv", "--language", "pl"))) if r["key"] == "hostile")
+    polish = next(
+        r
+        for r in csv.DictReader(io.StringIO(export("--format", "csv", "--language", "pl")))
+        if r["key"] == "hostile"
+    )
     assert polish["message"] == "'" + HOSTILE_PL["message"]
 
 
@@ -212,16 +216,19 @@ def rendered(markdown: str) -> str:
     return md.render(markdown)
 
 
-@pytest.mark.parametrize("text", [
-    "[click here](javascript:alert(document.cookie))",
-    "![tracking pixel](https://evil.example/pixel.png)",
-    "[ref link][1]\n\n[1]: javascript:alert(1)",
-    "<https://evil.example/autolink>",
-    "<img src=x onerror=alert(1)>",
-    "<script>alert(1)</script>",
-    "&lt;script&gt; and &#106;avascript:",
-    "`code` *bold* _em_ ~~strike~~ # heading | pipe",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[click here](javascript:alert(document.cookie))",
+        "![tracking pixel](https://evil.example/pixel.png)",
+        "[ref link][1]\n\n[1]: javascript:alert(1)",
+        "<https://evil.example/autolink>",
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(1)</script>",
+        "&lt;script&gt; and &#106;avascript:",
+        "`code` *bold* _em_ ~~strike~~ # heading | pipe",
+    ],
+)
 def test_export_command_markdown_renders_text_never_links_images_or_html(text):
     ErrorCodeFactory(key="hostile_md", error_code=7010, title=text, message=text + " {thing}")
     table = export("--format", "markdown")

@@ -41,10 +41,12 @@ def no_override_leaks():
 
 
 def book_taken_slot(client, path="/api/v1/appointments/", **extra):
-    booked = AppointmentFactory(patient_id=DEMO_PATIENT_ID,
-                                slot=SlotFactory(practitioner__practice__name="North"))
-    return client.post(path, {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)},
-                       format="json", **extra)
+    booked = AppointmentFactory(
+        patient_id=DEMO_PATIENT_ID, slot=SlotFactory(practitioner__practice__name="North")
+    )
+    return client.post(
+        path, {"slot": booked.slot_id, "patient": str(DEMO_PATIENT_ID)}, format="json", **extra
+    )
 
 
 # -- the context manager -----------------------------------------------------------------------
@@ -52,8 +54,9 @@ def book_taken_slot(client, path="/api/v1/appointments/", **extra):
 
 @pytest.mark.django_db
 def test_context_manager_changes_message_status_code_and_title(client_north):
-    with override_error("appointment_unavailable", message="Slot gone.", status=409,
-                        error_code=9001, title="Gone") as entry:
+    with override_error(
+        "appointment_unavailable", message="Slot gone.", status=409, error_code=9001, title="Gone"
+    ) as entry:
         assert (entry.status, entry.error_code) == (409, 9001)
         response = book_taken_slot(client_north, HTTP_ACCEPT=PROBLEM)
     exc = assert_error_response(response, 409, key="appointment_unavailable", error_code=9001)
@@ -80,15 +83,17 @@ def test_message_replaces_every_language(client_north):
     assert assert_error_response(polish, 422).message != BOOKED  # the shipped translation
     with override_error("appointment_unavailable", message="Slot gone.", title="Gone"):
         for language in ("pl", "es", "en"):
-            response = book_taken_slot(client_north, HTTP_ACCEPT_LANGUAGE=language,
-                                       HTTP_ACCEPT=PROBLEM)
+            response = book_taken_slot(
+                client_north, HTTP_ACCEPT_LANGUAGE=language, HTTP_ACCEPT=PROBLEM
+            )
             exc = assert_error_response(response, 422)
             assert (exc.message, exc.title) == ("Slot gone.", "Gone"), language
 
 
 @pytest.mark.django_db
 def test_override_wins_over_the_database_and_survives_a_reload(
-        client_north, django_capture_on_commit_callbacks):
+    client_north, django_capture_on_commit_callbacks
+):
     def edit(**fields):
         row = ErrorCode.objects.get(key="appointment_unavailable")
         for name, value in fields.items():
@@ -99,17 +104,18 @@ def test_override_wins_over_the_database_and_survives_a_reload(
 
     edit(message="Edited by support.")
     with override_error("appointment_unavailable", message="Overridden.", error_code=9001):
-        exc = assert_error_response(book_taken_slot(client_north, HTTP_ACCEPT=PROBLEM), 422,
-                                    error_code=9001)
+        exc = assert_error_response(
+            book_taken_slot(client_north, HTTP_ACCEPT=PROBLEM), 422, error_code=9001
+        )
         assert exc.message == "Overridden."
         edit(message="Edited again.", title="Edited title", status=409)
-        exc = assert_error_response(book_taken_slot(client_north, HTTP_ACCEPT=PROBLEM),
-                                    error_code=9001)
+        exc = assert_error_response(
+            book_taken_slot(client_north, HTTP_ACCEPT=PROBLEM), error_code=9001
+        )
         # The fields it overrides stay overridden; the others follow the edit.
         assert (exc.message, exc.title, exc.status) == ("Overridden.", "Edited title", 409)
         catalog.reset()  # what a settings change (override_settings(APIERRORS=...)) does
-        assert assert_error_response(book_taken_slot(client_north), 409).message == \
-            "Overridden."
+        assert assert_error_response(book_taken_slot(client_north), 409).message == "Overridden."
     exc = assert_error_response(book_taken_slot(client_north), 409, error_code=1)
     assert exc.message == "Edited again."
 
@@ -124,8 +130,11 @@ def test_a_key_only_in_the_database_can_be_overridden():
 
 
 def test_a_typo_names_the_close_matches():
-    with pytest.raises(LookupError, match=r"'appointment_unavailabel'.*"
-                                          r"Did you mean 'appointment_unavailable'\?"):
+    with pytest.raises(
+        LookupError,
+        match=r"'appointment_unavailabel'.*"
+        r"Did you mean 'appointment_unavailable'\?",
+    ):
         override_error("appointment_unavailabel", status=409).enable()
 
 
@@ -136,14 +145,17 @@ def test_without_database_access_only_declared_keys_exist():
         assert entry.render_message() == "Slow down."
 
 
-@pytest.mark.parametrize(("changes", "error", "match"), [
-    ({}, TypeError, "changes nothing"),
-    ({"status": 200}, ValueError, "200 is not an error status"),
-    ({"status": "409"}, TypeError, "status must be a int"),
-    ({"error_code": True}, TypeError, "error_code must be a int"),
-    ({"message": "No {0.__class__}"}, ValueError, "is not allowed"),
-    ({"message": "Unclosed {brace"}, ValueError, "does not parse"),
-])
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({}, TypeError, "changes nothing"),
+        ({"status": 200}, ValueError, "200 is not an error status"),
+        ({"status": "409"}, TypeError, "status must be a int"),
+        ({"error_code": True}, TypeError, "error_code must be a int"),
+        ({"message": "No {0.__class__}"}, ValueError, "is not allowed"),
+        ({"message": "Unclosed {brace"}, ValueError, "does not parse"),
+    ],
+)
 def test_bad_overrides_are_refused_when_written(changes, error, match):
     with pytest.raises(error, match=match):
         override_error("appointment_unavailable", **changes)
@@ -170,8 +182,7 @@ def test_decorator_reparses_the_placeholders(client_north):
 @override_error("authorization_failed", status=404, error_code=8008)
 def test_stacked_decorators_override_several_entries(client_north):
     missing = client_north.get(f"/api/v1/patients/{UNKNOWN_ID}/")
-    assert assert_error_response(missing, 404, key="unknown_resource").message == \
-        "No such Patient."
+    assert assert_error_response(missing, 404, key="unknown_resource").message == "No such Patient."
     foreign = client_north.get(f"/api/v1/patients/{OTHER_PRACTICE_PATIENT_ID}/")
     assert_error_response(foreign, 404, key="authorization_failed", error_code=8008)
 
@@ -255,8 +266,10 @@ def test_one_object_entered_twice_restores_each_level():
 
 @pytest.mark.django_db
 def test_an_exception_in_the_block_still_restores_the_entry(client_north):
-    with (pytest.raises(ZeroDivisionError),
-          override_error("unknown_resource", message="Gone.", status=410)):
+    with (
+        pytest.raises(ZeroDivisionError),
+        override_error("unknown_resource", message="Gone.", status=410),
+    ):
         response = client_north.get(f"/api/v1/patients/{UNKNOWN_ID}/")
         assert_error_response(response, 410)
         1 / 0  # noqa: B018 - the test body fails
@@ -281,7 +294,8 @@ def test_fixture_overrides_until_the_test_ends(override_error, client_north):
 
 def test_the_fixture_is_registered_on_install_and_undone_at_teardown(tmp_path):
     """A host's run: no conftest naming the plugin; its own test file only."""
-    (tmp_path / "test_host.py").write_text(textwrap.dedent("""
+    (tmp_path / "test_host.py").write_text(
+        textwrap.dedent("""
         from apierrors.catalog import get_entry
 
         def test_overrides(override_error):
@@ -290,16 +304,33 @@ def test_the_fixture_is_registered_on_install_and_undone_at_teardown(tmp_path):
 
         def test_next_test_sees_the_declared_entry():
             assert get_entry("throttled").status == 429
-    """))
+    """)
+    )
     # Unrelated heavy plugins off, to start faster; apierrors' is still found by entry point.
     # The wheel carries apierrors alone: the settings module comes from the repo, as a host's.
     root = Path(__file__).resolve().parent.parent
     path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:schemathesis",
-         "-p", "no:hypothesispytest", "--ds=testproject.settings", "test_host.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:schemathesis",
+            "-p",
+            "no:hypothesispytest",
+            "--ds=testproject.settings",
+            "test_host.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
@@ -308,10 +339,17 @@ def test_the_fixture_is_registered_on_install_and_undone_at_teardown(tmp_path):
 def test_the_plugin_imports_nothing_of_django():
     """pytest loads it in every run where apierrors is installed, Django project or not."""
     result = subprocess.run(
-        [sys.executable, "-c", "import sys, apierrors.pytest_plugin; "
-         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework')"
-         " or m.startswith('apierrors.') and m != 'apierrors.pytest_plugin'))"],
-        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+        [
+            sys.executable,
+            "-c",
+            "import sys, apierrors.pytest_plugin; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework')"
+            " or m.startswith('apierrors.') and m != 'apierrors.pytest_plugin'))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -337,8 +375,9 @@ class OverriddenTestCase(TestCase):
         self.assertEqual(exc.message, "Not your patient.")
 
     def test_every_test_of_the_class_is_overridden(self):
-        response = self.client.get(f"/api/v1/patients/{OTHER_PRACTICE_PATIENT_ID}/",
-                                   HTTP_ACCEPT=PROBLEM, **self.auth)
+        response = self.client.get(
+            f"/api/v1/patients/{OTHER_PRACTICE_PATIENT_ID}/", HTTP_ACCEPT=PROBLEM, **self.auth
+        )
         self.assertEqual(assert_error_response(response, 403).error_code, 7007)
 
 
@@ -353,8 +392,9 @@ class OverriddenSimpleTestCase(SimpleTestCase):
         self.assertEqual(exc.message, "Nothing here.")
 
     def test_unauthenticated_request(self):
-        response = self.client.post("/api/v1/shipstream/appointments/", {},
-                                    content_type="application/json")
+        response = self.client.post(
+            "/api/v1/shipstream/appointments/", {}, content_type="application/json"
+        )
         exc = assert_error_response(response, 401, key="authentication_failed", error_code=5)
         self.assertEqual((exc.format, exc.message), ("shipstream", "Log in first."))
 
@@ -363,12 +403,15 @@ class OverriddenSimpleTestCase(SimpleTestCase):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("path", "accept", "format_name"), [
-    ("/api/v1/appointments/", None, "fhir"),
-    ("/api/v1/appointments/", PROBLEM, "problem"),
-    ("/api/v1/docplanner/bookings/", None, "docplanner"),
-    ("/api/v1/shipstream/appointments/", None, "shipstream"),
-])
+@pytest.mark.parametrize(
+    ("path", "accept", "format_name"),
+    [
+        ("/api/v1/appointments/", None, "fhir"),
+        ("/api/v1/appointments/", PROBLEM, "problem"),
+        ("/api/v1/docplanner/bookings/", None, "docplanner"),
+        ("/api/v1/shipstream/appointments/", None, "shipstream"),
+    ],
+)
 def test_every_format(client_north, path, accept, format_name):
     extra = {"HTTP_ACCEPT": accept} if accept else {}
     with override_error("appointment_unavailable", error_code=4242, message="Try another slot."):
@@ -377,16 +420,20 @@ def test_every_format(client_north, path, accept, format_name):
     assert exc.format == format_name
     # Docplanner's body is only the code (the message is then the reason phrase, which
     # Python 3.13 spells "Unprocessable Content"); the others carry the overridden text.
-    assert exc.message == (response.reason_phrase if format_name == "docplanner"
-                           else "Try another slot.")
+    assert exc.message == (
+        response.reason_phrase if format_name == "docplanner" else "Try another slot."
+    )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("path", "accept"), [
-    ("/api/v1/appointments/", PROBLEM),
-    ("/api/v1/docplanner/bookings/", None),
-    ("/api/v1/shipstream/appointments/", None),
-])
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/api/v1/appointments/", PROBLEM),
+        ("/api/v1/docplanner/bookings/", None),
+        ("/api/v1/shipstream/appointments/", None),
+    ],
+)
 def test_the_body_is_read_when_a_proxy_strips_the_headers(client_north, path, accept):
     extra = {"HTTP_ACCEPT": accept} if accept else {}
     response = book_taken_slot(client_north, path, **extra)
@@ -399,8 +446,11 @@ def test_the_body_is_read_when_a_proxy_strips_the_headers(client_north, path, ac
 def test_fhir_without_headers_has_no_code_and_says_so(client_north):
     response = book_taken_slot(client_north)
     del response["X-Error-Code"]
-    with pytest.raises(AssertionError, match=r"error_code none \(no X-Error-Code header, none "
-                                             r"in the body\), expected 1"):
+    with pytest.raises(
+        AssertionError,
+        match=r"error_code none \(no X-Error-Code header, none "
+        r"in the body\), expected 1",
+    ):
         assert_error_response(response, 422, error_code=1)
 
 
@@ -417,9 +467,11 @@ def test_validation_details_are_at_hand(client_north):
 @pytest.mark.django_db
 def test_a_success_fails_the_assertion_showing_the_body(client_north):
     response = client_north.get(f"/api/v1/patients/{DEMO_PATIENT_ID}/")
-    with pytest.raises(AssertionError, match=r"(?s)Expected an error response \(status 404\), "
-                                             r"got 200 OK\.\nBody \(application/json\): \{.*"
-                                             + str(DEMO_PATIENT_ID)):
+    with pytest.raises(
+        AssertionError,
+        match=r"(?s)Expected an error response \(status 404\), "
+        r"got 200 OK\.\nBody \(application/json\): \{.*" + str(DEMO_PATIENT_ID),
+    ):
         assert_error_response(response, 404)
 
 
@@ -429,11 +481,13 @@ def test_each_difference_is_named(client_north):
     with pytest.raises(AssertionError) as failure:
         assert_error_response(response, 409, key="conflict", error_code=13)
     text = str(failure.value)
-    assert text.startswith("Error response differs: status 422, expected 409; key "
-                           "'appointment_unavailable', expected 'conflict'; error_code 1, "
-                           "expected 13.\n")
+    assert text.startswith(
+        "Error response differs: status 422, expected 409; key "
+        "'appointment_unavailable', expected 'conflict'; error_code 1, "
+        "expected 13.\n"
+    )
     assert f"Got: 422 appointment_unavailable (error_code 1): {BOOKED}" in text
-    assert "Body (application/fhir+json): {\"resourceType\":\"OperationOutcome\"" in text
+    assert 'Body (application/fhir+json): {"resourceType":"OperationOutcome"' in text
 
 
 @pytest.mark.django_db
@@ -441,8 +495,11 @@ def test_only_the_given_fields_are_checked(client_north):
     response = book_taken_slot(client_north)
     assert_error_response(response)
     assert_error_response(response, key="appointment_unavailable")
-    with pytest.raises(AssertionError, match=r"^Error response differs: error_code 1, "
-                                             r"expected 2\.\n"):
+    with pytest.raises(
+        AssertionError,
+        match=r"^Error response differs: error_code 1, "
+        r"expected 2\.\n",
+    ):
         assert_error_response(response, error_code=2)
 
 
@@ -457,8 +514,7 @@ def test_a_live_servers_thread_sees_the_override(live_server):
         with_requests = requests.get(url, timeout=10, headers={"Accept": PROBLEM})
         with_httpx = httpx.get(url, timeout=10)
     for response in (with_requests, with_httpx):
-        exc = assert_error_response(response, 401, key="authentication_failed",
-                                    error_code=5005)
+        exc = assert_error_response(response, 401, key="authentication_failed", error_code=5005)
         assert exc.message == "Log in first."
     after = requests.get(url, timeout=10)
     assert assert_error_response(after, 401, error_code=5).message == "Authentication failed"

@@ -19,13 +19,16 @@ def fhir_text(response) -> str:
     return response.json()["issue"][0]["details"]["text"]
 
 
-@pytest.mark.parametrize(("language", "text"), [
-    ("pl", f"Nieznany zasób Patient '{UNKNOWN_ID}'"),
-    ("es", f"Recurso Patient desconocido: '{UNKNOWN_ID}'"),
-    ("pl-PL,pl;q=0.9,en;q=0.5", f"Nieznany zasób Patient '{UNKNOWN_ID}'"),
-    ("de", f"Unknown Patient resource '{UNKNOWN_ID}'"),  # not in LANGUAGES: the default
-    (None, f"Unknown Patient resource '{UNKNOWN_ID}'"),
-])
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("pl", f"Nieznany zasób Patient '{UNKNOWN_ID}'"),
+        ("es", f"Recurso Patient desconocido: '{UNKNOWN_ID}'"),
+        ("pl-PL,pl;q=0.9,en;q=0.5", f"Nieznany zasób Patient '{UNKNOWN_ID}'"),
+        ("de", f"Unknown Patient resource '{UNKNOWN_ID}'"),  # not in LANGUAGES: the default
+        (None, f"Unknown Patient resource '{UNKNOWN_ID}'"),
+    ],
+)
 def test_unedited_builtin_is_served_in_the_requests_language(client_north, language, text):
     headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
     response = client_north.get(PATH, **headers)
@@ -34,29 +37,37 @@ def test_unedited_builtin_is_served_in_the_requests_language(client_north, langu
 
 
 def test_problem_title_is_translated_too(client_north):
-    response = client_north.get(PATH, HTTP_ACCEPT="application/problem+json",
-                                HTTP_ACCEPT_LANGUAGE="es")
+    response = client_north.get(
+        PATH, HTTP_ACCEPT="application/problem+json", HTTP_ACCEPT_LANGUAGE="es"
+    )
     body = response.json()
     assert (body["title"], body["detail"]) == (
-        "Recurso desconocido", f"Recurso Patient desconocido: '{UNKNOWN_ID}'")
+        "Recurso desconocido",
+        f"Recurso Patient desconocido: '{UNKNOWN_ID}'",
+    )
 
 
 def test_translation_row_wins_over_builtin_text(client_north):
     entry = ErrorCode.objects.get(key="unknown_resource")
     ErrorTranslationFactory(error=entry, language="pl", message="Brak {resource} o id {id}.")
-    assert fhir_text(client_north.get(PATH, HTTP_ACCEPT_LANGUAGE="pl")) == \
-        f"Brak Patient o id {UNKNOWN_ID}."
+    assert (
+        fhir_text(client_north.get(PATH, HTTP_ACCEPT_LANGUAGE="pl"))
+        == f"Brak Patient o id {UNKNOWN_ID}."
+    )
     # Spanish has no row: still the shipped translation.
-    assert fhir_text(client_north.get(PATH, HTTP_ACCEPT_LANGUAGE="es")) == \
-        f"Recurso Patient desconocido: '{UNKNOWN_ID}'"
+    assert (
+        fhir_text(client_north.get(PATH, HTTP_ACCEPT_LANGUAGE="es"))
+        == f"Recurso Patient desconocido: '{UNKNOWN_ID}'"
+    )
 
 
 def test_edited_entry_text_replaces_the_builtin_translation(client_north):
     # Support rewrote the English text: the shipped Polish no longer matches what they meant,
     # so a Polish caller gets the edited text until someone adds a Polish translation.
     ErrorCode.objects.filter(key="unknown_resource").update(message="No {resource} {id}.")
-    assert fhir_text(client_north.get(PATH, HTTP_ACCEPT_LANGUAGE="pl")) == \
-        f"No Patient {UNKNOWN_ID}."
+    assert (
+        fhir_text(client_north.get(PATH, HTTP_ACCEPT_LANGUAGE="pl")) == f"No Patient {UNKNOWN_ID}."
+    )
 
 
 def test_blank_translation_parts_fall_back():
@@ -68,8 +79,15 @@ def test_blank_translation_parts_fall_back():
 
 
 def test_language_fallback_order_exact_then_base_then_entry():
-    entry = Entry(key="k", error_code=1, status=422, title="T", message="M", fhir_code="value",
-                  translations={"pt": ("Tpt", "Mpt"), "pt-br": ("", "Mbr")})
+    entry = Entry(
+        key="k",
+        error_code=1,
+        status=422,
+        title="T",
+        message="M",
+        fhir_code="value",
+        translations={"pt": ("Tpt", "Mpt"), "pt-br": ("", "Mbr")},
+    )
     assert entry.localized("pt-br")[0] == "T"  # blank part: the entry's own
     assert entry.localized("pt-br")[1] == (("Mbr", None),)
     assert entry.localized("pt-pt") == ("Tpt", (("Mpt", None),))  # base language

@@ -97,6 +97,10 @@ def clear_format_caches(**kwargs: Any) -> None:
 
 
 __all__ = [
-    "BUILTIN_FORMATS", "ErrorFormat", "choose_format", "clear_format_caches",
-    "error_media_types", "get_format",
+    "BUILTIN_FORMATS",
+    "ErrorFormat",
+    "choose_format",
+    "clear_format_caches",
+    "error_media_types",
+    "get_format",
 ]

@@ -61,16 +61,21 @@ def alike(details: Sequence[tuple[Any, Any, Any]]) -> tuple[Any, Any] | None:
     return messages[0], codes[0]
 
 
-def spliced_paths(details: Sequence[tuple[Any, Any, Any]], between: str, *,
-                  pointer: bool = False) -> str | None:
+def spliced_paths(
+    details: Sequence[tuple[Any, Any, Any]], between: str, *, pointer: bool = False
+) -> str | None:
     """Every detail's path as JSON string content (no quotes), ``between`` between each
     two, encoded in one go; with ``pointer``, as JSON pointer tokens (``items.0.email`` →
     ``items/0/email``). None when a path is empty or could make that ambiguous (the
     separator, a backslash, or for a pointer the characters it escapes)."""
     paths = list(map(_path, details))
     joined = _SEP.join(paths)  # TypeError if a path is not text: the caller's fallback
-    if ("\\" in joined or joined.count(_SEP) != len(paths) - 1 or "" in paths
-            or (pointer and ("/" in joined or "~" in joined))):
+    if (
+        "\\" in joined
+        or joined.count(_SEP) != len(paths) - 1
+        or "" in paths
+        or (pointer and ("/" in joined or "~" in joined))
+    ):
         return None
     encoded = json_string(joined)[1:-1]
     if pointer:

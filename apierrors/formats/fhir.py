@@ -93,5 +93,6 @@ class FhirFormat(ErrorFormat):
                 add(f'{issue},"expression":[{enc(path)}]' if path else issue)
         except TypeError:  # a message or path that isn't text: the encoder decides
             return super().render_json(error, request)
-        return ('{"resourceType":"OperationOutcome","issue":[{' + "},{".join(issues)
-                + "}]}").encode()
+        return (
+            '{"resourceType":"OperationOutcome","issue":[{' + "},{".join(issues) + "}]}"
+        ).encode()

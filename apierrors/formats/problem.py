@@ -107,9 +107,11 @@ class ProblemFormat(ErrorFormat):
         head = self._heads.get(key) if cacheable else None
         if head is None:
             value = json_value
-            head = (f'{{"type":{value(self.type_uri(error, request))},"title":{value(title)},'
-                    f'"status":{value(entry.status)},"detail":',
-                    f',"error_code":{value(entry.error_code)},"key":{value(entry.key)}')
+            head = (
+                f'{{"type":{value(self.type_uri(error, request))},"title":{value(title)},'
+                f'"status":{value(entry.status)},"detail":',
+                f',"error_code":{value(entry.error_code)},"key":{value(entry.key)}',
+            )
             heads = self._heads
             if cacheable and key[0] is not _NO_KEY:
                 if len(heads) >= _MAX_HEADS:  # reloaded entries, hostile Host headers
@@ -191,5 +193,4 @@ _NO_KEY: Any = object()
 
 def _joins_plainly(path: str) -> bool:
     """Whether build_absolute_uri() appends ``path`` to the origin as it is (its own test)."""
-    return (path[:1] == "/" and path[1:2] != "/" and "/./" not in path
-            and "/../" not in path)
+    return path[:1] == "/" and path[1:2] != "/" and "/./" not in path and "/../" not in path

@@ -32,19 +32,25 @@ class ShipStreamFormat(ErrorFormat):
         if type(self).render is not ShipStreamFormat.render:  # a subclass changed the body
             return super().render_json(error, request)
         entry = error.entry
-        head = json_value({
-            "type": self.type_by_key.get(entry.key, entry.key),
-            "error_code": entry.error_code,
-            "message": error.message,
-        })[:-1]
+        head = json_value(
+            {
+                "type": self.type_by_key.get(entry.key, entry.key),
+                "error_code": entry.error_code,
+                "message": error.message,
+            }
+        )[:-1]
         parts = ['{"errors":[', head]
         if error.details:
             enc = json_string
             try:
-                parts.append(',"details":[' + ",".join(
-                    f'{{"key":{enc(path)},"message":{enc(message)}}}'
-                    for path, message, _code in error.details
-                ) + "]")
+                parts.append(
+                    ',"details":['
+                    + ",".join(
+                        f'{{"key":{enc(path)},"message":{enc(message)}}}'
+                        for path, message, _code in error.details
+                    )
+                    + "]"
+                )
             except TypeError:  # a message or path that isn't text: the encoder decides
                 return super().render_json(error, request)
         if error.request_id:

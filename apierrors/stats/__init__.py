@@ -21,9 +21,13 @@ def record_response(error: Any, error_format: Any, request: Any) -> None:
     become the response's failure.
     """
     try:
-        _counter.record(error.entry.key, error.status,
-                        getattr(error_format, "name", "") or type(error_format).__name__,
-                        _language(request), request)
+        _counter.record(
+            error.entry.key,
+            error.status,
+            getattr(error_format, "name", "") or type(error_format).__name__,
+            _language(request),
+            request,
+        )
     except Exception:  # pragma: no cover - a bug here must not break the response
         import logging
 

@@ -83,8 +83,11 @@ class ResponsesFilter(admin.SimpleListFilter):
 
             pks = []
             for o in candidates:
-                asked = {lang for lang, n in overview.month.get(o.key, {}).items()
-                         if n and lang not in (settings.LANGUAGE_CODE, OTHER_LANGUAGE)}
+                asked = {
+                    lang
+                    for lang, n in overview.month.get(o.key, {}).items()
+                    if n and lang not in (settings.LANGUAGE_CODE, OTHER_LANGUAGE)
+                }
                 if asked - set(_translated(o)):
                     pks.append(o.pk)
         return queryset.filter(pk__in=pks)
@@ -115,15 +118,21 @@ class ErrorStatsAdminMixin:
             filters.insert(0, ResponsesFilter)
         return filters
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None
-                        ) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
         if stats_enabled():
             request._apierrors_stats_list = True
             if overview_for(request) is None:
-                self.message_user(request, gettext(
-                    "Error statistics are unavailable right now (%(error)s): the columns "
-                    "show no counts.") % {"error": request._apierrors_stats_error},
-                    messages.WARNING)
+                self.message_user(
+                    request,
+                    gettext(
+                        "Error statistics are unavailable right now (%(error)s): the columns "
+                        "show no counts."
+                    )
+                    % {"error": request._apierrors_stats_error},
+                    messages.WARNING,
+                )
         return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -158,8 +167,9 @@ class ErrorStatsAdminMixin:
         trend = getattr(obj, "apierrors_trend", None)
         if trend is None:
             return "—"
-        return sparkline(trend, gettext("%(n)d responses in 7 days, per 6 hours")
-                         % {"n": sum(trend)})
+        return sparkline(
+            trend, gettext("%(n)d responses in 7 days, per 6 hours") % {"n": sum(trend)}
+        )
 
     @property
     def media(self) -> forms.Media:
@@ -167,9 +177,15 @@ class ErrorStatsAdminMixin:
 
     # -- the entry's page ------------------------------------------------------------------
 
-    def render_change_form(self, request: HttpRequest, context: dict[str, Any],
-                           add: bool = False, change: bool = False, form_url: str = "",
-                           obj: Any = None) -> HttpResponse:
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
         if obj is not None and obj.pk is not None and stats_enabled():
             context["apierrors_stats_panel"] = render_panel(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -178,8 +194,9 @@ class ErrorStatsAdminMixin:
 def _count_cell(value: int | None) -> str:
     if value is None:
         return "—"
-    return format_html('<span class="apierrors-count{}">{}</span>',
-                       "" if value else " apierrors-count-zero", value)
+    return format_html(
+        '<span class="apierrors-count{}">{}</span>', "" if value else " apierrors-count-zero", value
+    )
 
 
 def _hour_label(hour: int) -> str:
@@ -204,14 +221,20 @@ def panel_context(request: HttpRequest, obj: Any) -> dict[str, Any]:
     if daily:
         unit, until = "day", hour // 24
         since = until - 89
-        buckets = [Bucket(_utc(d * 86400).strftime("%Y-%m-%d"),
-                          _utc(d * 86400).strftime("%b %d") if (until - d) % 15 == 0 else "")
-                   for d in range(since, until + 1)]
+        buckets = [
+            Bucket(
+                _utc(d * 86400).strftime("%Y-%m-%d"),
+                _utc(d * 86400).strftime("%b %d") if (until - d) % 15 == 0 else "",
+            )
+            for d in range(since, until + 1)
+        ]
     else:
         unit, until = "hour", hour
         since = until - WEEK_HOURS + 1
-        buckets = [Bucket(_hour_label(h), _utc(h * 3600).strftime("%a %d") if h % 24 == 0
-                          else "") for h in range(since, until + 1)]
+        buckets = [
+            Bucket(_hour_label(h), _utc(h * 3600).strftime("%a %d") if h % 24 == 0 else "")
+            for h in range(since, until + 1)
+        ]
     store = counter.store()
     rows = store.series(obj.key, unit, since, until)
     size = until - since + 1
@@ -229,10 +252,20 @@ def panel_context(request: HttpRequest, obj: Any) -> dict[str, Any]:
         marker = (edit // 24 if daily else edit) - since
     span = gettext("per day, last 90 days") if daily else gettext("per hour, last 7 days")
     charts = [
-        stacked_bars(buckets, by_format, title=gettext("By format, %s (UTC)") % span,
-                     marker=marker, marker_label=gettext("last edit")),
-        stacked_bars(buckets, by_language, title=gettext("By language, %s (UTC)") % span,
-                     marker=marker, marker_label=gettext("last edit")),
+        stacked_bars(
+            buckets,
+            by_format,
+            title=gettext("By format, %s (UTC)") % span,
+            marker=marker,
+            marker_label=gettext("last edit"),
+        ),
+        stacked_bars(
+            buckets,
+            by_language,
+            title=gettext("By language, %s (UTC)") % span,
+            marker=marker,
+            marker_label=gettext("last edit"),
+        ),
     ]
     callers = None
     if config.caller_label is not None:
@@ -240,10 +273,14 @@ def panel_context(request: HttpRequest, obj: Any) -> dict[str, Any]:
         callers = store.top_callers(obj.key, today - 6, today, TOP_CALLERS)
     last_24h = sum(n for b, _s, _f, _l, n in rows if not daily and b > hour - 24)
     return {
-        "daily": daily, "total": total, "last_24h": last_24h, "charts": charts,
+        "daily": daily,
+        "total": total,
+        "last_24h": last_24h,
+        "charts": charts,
         "statuses": sorted(by_status.items()),
         "summary": ngettext("%(n)d response", "%(n)d responses", total) % {"n": total},
-        "callers": callers, "store": store.name,
+        "callers": callers,
+        "store": store.name,
         "flush_seconds": config.flush_seconds,
         "edited": _hour_label(edit) if edit is not None else None,
     }
@@ -255,5 +292,4 @@ def render_panel(request: HttpRequest, obj: Any) -> str:
     except Exception as exc:
         logger.warning("Error statistics not readable: %s", exc)
         context = {"unavailable": f"{type(exc).__name__}: {exc}"}
-    return render_to_string("admin/apierrors/errorcode/stats_panel.html", context,
-                            request=request)
+    return render_to_string("admin/apierrors/errorcode/stats_panel.html", context, request=request)

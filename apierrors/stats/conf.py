@@ -62,7 +62,8 @@ def load_config() -> StatsConfig:
     store = stats_setting("STATS_STORE")
     if store not in ("auto", "redis", "database"):
         raise ImproperlyConfigured(
-            f"APIERRORS['STATS_STORE'] is {store!r}: use 'auto', 'redis' or 'database'.")
+            f"APIERRORS['STATS_STORE'] is {store!r}: use 'auto', 'redis' or 'database'."
+        )
     return StatsConfig(
         enabled=bool(stats_setting("STATS")),
         # A floor keeps a typo (0) from turning the flusher into a busy loop.

@@ -101,8 +101,9 @@ class Counter:
 
     # -- the hot path ----------------------------------------------------------------------
 
-    def record(self, key: str, status: int, format_name: str, language: str,
-               request: Any = None) -> None:
+    def record(
+        self, key: str, status: int, format_name: str, language: str, request: Any = None
+    ) -> None:
         """Count one error response (an in-memory increment)."""
         config = self.config or self.configure()
         if not config.enabled:
@@ -116,8 +117,9 @@ class Counter:
             self._day = self._hour // 24
             self._hour_ends = (self._hour + 1) * 3600
         cell = (key, self._hour, status, format_name, language)
-        caller = None if config.caller_label is None else (key, self._day,
-                                                          caller_of(request, config))
+        caller = (
+            None if config.caller_label is None else (key, self._day, caller_of(request, config))
+        )
         with self._lock:
             counts = self._counts
             n = counts.get(cell)
@@ -171,20 +173,29 @@ class Counter:
                 return 0
             try:
                 store = self.store()
-                store.write(counts, callers, self.config or self.configure(),
-                            keep_open=threading.current_thread() is self._thread)
+                store.write(
+                    counts,
+                    callers,
+                    self.config or self.configure(),
+                    keep_open=threading.current_thread() is self._thread,
+                )
             except Exception as exc:
                 self._keep(counts, callers)
                 if "store" not in self._warned:
                     self._warned.add("store")
-                    logger.warning("Error statistics not written (%s: %s); %d responses wait "
-                                   "in memory and are written when the store is back.",
-                                   type(exc).__name__, exc, sum(counts.values()))
+                    logger.warning(
+                        "Error statistics not written (%s: %s); %d responses wait "
+                        "in memory and are written when the store is back.",
+                        type(exc).__name__,
+                        exc,
+                        sum(counts.values()),
+                    )
                 return 0
             if "store" in self._warned:
                 self._warned.discard("store")
-                logger.warning("Error statistics written again (%d responses).",
-                               sum(counts.values()))
+                logger.warning(
+                    "Error statistics written again (%d responses).", sum(counts.values())
+                )
             return sum(counts.values())
 
     def _keep(self, counts: Counts, callers: Callers) -> None:
@@ -192,7 +203,7 @@ class Counter:
         with self._lock:
             room = MAX_CELLS - len(self._counts)
             if len(counts) > room:
-                kept = dict(list(counts.items())[:max(0, room)])
+                kept = dict(list(counts.items())[: max(0, room)])
                 self.dropped += sum(counts.values()) - sum(kept.values())
                 counts = kept
             waiting = self._waiting
@@ -218,8 +229,9 @@ class Counter:
             if not auto:
                 self._thread = False
                 return
-            thread = threading.Thread(target=self._run, args=(self._wake,),
-                                      name="apierrors-stats-flusher", daemon=True)
+            thread = threading.Thread(
+                target=self._run, args=(self._wake,), name="apierrors-stats-flusher", daemon=True
+            )
             self._thread = thread
         atexit.register(self._flush_at_exit, thread)
         thread.start()
@@ -287,8 +299,8 @@ def _capped(callers: Callers) -> Callers:
     for group, per in callers.items():
         if len(per) > MAX_CALLERS:
             ranked = sorted(per.items(), key=lambda item: -item[1])
-            kept = dict(ranked[:MAX_CALLERS - 1])
-            kept[OTHERS] = kept.get(OTHERS, 0) + sum(n for _c, n in ranked[MAX_CALLERS - 1:])
+            kept = dict(ranked[: MAX_CALLERS - 1])
+            kept[OTHERS] = kept.get(OTHERS, 0) + sum(n for _c, n in ranked[MAX_CALLERS - 1 :])
             callers[group] = kept
     return callers
 

@@ -23,8 +23,10 @@ class ErrorStat(models.Model):
         verbose_name = _("error response count")
         verbose_name_plural = _("error response counts")
         constraints = [
-            models.UniqueConstraint(fields=["key", "hour", "status", "format", "language"],
-                                    name="apierrors_errorstat_cell"),
+            models.UniqueConstraint(
+                fields=["key", "hour", "status", "format", "language"],
+                name="apierrors_errorstat_cell",
+            ),
         ]
         # The list page and pruning read by hour across entries; an entry's page by key
         # (the unique index's first column).
@@ -47,8 +49,9 @@ class ErrorStatCaller(models.Model):
         verbose_name = _("error response caller")
         verbose_name_plural = _("error response callers")
         constraints = [
-            models.UniqueConstraint(fields=["key", "day", "caller"],
-                                    name="apierrors_errorstatcaller_cell"),
+            models.UniqueConstraint(
+                fields=["key", "day", "caller"], name="apierrors_errorstatcaller_cell"
+            ),
         ]
         indexes = [models.Index(fields=["day"], name="apierrors_errorstatcaller_day")]
 

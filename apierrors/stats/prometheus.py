@@ -30,8 +30,11 @@ def metric() -> Any:
             if _metric is None:
                 registered = prometheus_client.REGISTRY._names_to_collectors.get(NAME)
                 _metric = registered or prometheus_client.Counter(
-                    NAME, "Error responses returned by apierrors, by dictionary entry, HTTP "
-                    "status and body format.", ["key", "status", "format"])
+                    NAME,
+                    "Error responses returned by apierrors, by dictionary entry, HTTP "
+                    "status and body format.",
+                    ["key", "status", "format"],
+                )
     return _metric
 
 

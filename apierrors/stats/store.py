@@ -99,8 +99,9 @@ class RedisStore:
     def k(self, name: str) -> str:
         return self.cache.make_key(PREFIX + name)
 
-    def write(self, counts: Counts, callers: Callers, config: StatsConfig,
-              keep_open: bool = True) -> None:
+    def write(
+        self, counts: Counts, callers: Callers, config: StatsConfig, keep_open: bool = True
+    ) -> None:
         retention = config.retention_days * 86400
         detail = min(config.retention_days, HOURLY_DETAIL_DAYS) * 86400
         expire: dict[str, int] = {}
@@ -109,10 +110,12 @@ class RedisStore:
             day = hour // 24
             dims, totals = f"{status}\t{fmt}\t{language}", f"{key}\t{status}\t{language}"
             hour_end, day_end = (hour + 1) * 3600, (day + 1) * 86400
-            for name, fld, at in ((f"h:{key}:{hour}", dims, hour_end + detail),
-                                  (f"d:{key}:{day}", dims, day_end + retention),
-                                  (f"t:{hour}", totals, hour_end + retention),
-                                  (f"td:{day}", totals, day_end + retention)):
+            for name, fld, at in (
+                (f"h:{key}:{hour}", dims, hour_end + detail),
+                (f"d:{key}:{day}", dims, day_end + retention),
+                (f"t:{hour}", totals, hour_end + retention),
+                (f"td:{day}", totals, day_end + retention),
+            ):
                 redis_key = self.k(name)
                 pipe.hincrby(redis_key, fld, n)
                 expire[redis_key] = at
@@ -137,12 +140,12 @@ class RedisStore:
         days = list(range(hour // 24 - MONTH_DAYS + 1, hour // 24 + 1))
         found = self._hashes([f"t:{h}" for h in hours] + [f"td:{d}" for d in days])
         out = Overview(hour)
-        for h, fields in zip(hours, found[:len(hours)], strict=True):
+        for h, fields in zip(hours, found[: len(hours)], strict=True):
             for fld, n in fields.items():
                 key = fld.split("\t", 1)[0]
                 per = out.hourly.setdefault(key, {})
                 per[h] = per.get(h, 0) + n
-        for fields in found[len(hours):]:
+        for fields in found[len(hours) :]:
             for fld, n in fields.items():
                 key, _status, language = fld.split("\t", 2)
                 per = out.month.setdefault(key, {})
@@ -161,15 +164,17 @@ class RedisStore:
         prefix = "h" if unit == "hour" else "d"
         buckets = list(range(since, until + 1))
         rows = []
-        for bucket, fields in zip(buckets, self._hashes(
-                [f"{prefix}:{key}:{b}" for b in buckets]), strict=True):
+        for bucket, fields in zip(
+            buckets, self._hashes([f"{prefix}:{key}:{b}" for b in buckets]), strict=True
+        ):
             for fld, n in fields.items():
                 status, fmt, language = fld.split("\t", 2)
                 rows.append((bucket, int(status), fmt, language, n))
         return rows
 
-    def top_callers(self, key: str, since_day: int, until_day: int, limit: int
-                    ) -> list[tuple[str, int]]:
+    def top_callers(
+        self, key: str, since_day: int, until_day: int, limit: int
+    ) -> list[tuple[str, int]]:
         pipe = self.client().pipeline(transaction=False)
         for day in range(since_day, until_day + 1):
             pipe.zrange(self.k(f"c:{key}:{day}"), 0, -1, withscores=True)
@@ -203,10 +208,14 @@ class DatabaseStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, counts: Counts, callers: Callers, config: StatsConfig,
-              keep_open: bool = False) -> None:
-        connection = self._kept if keep_open and self._kept is not None else (
-            connections.create_connection(self.alias))
+    def write(
+        self, counts: Counts, callers: Callers, config: StatsConfig, keep_open: bool = False
+    ) -> None:
+        connection = (
+            self._kept
+            if keep_open and self._kept is not None
+            else (connections.create_connection(self.alias))
+        )
         try:
             self._write(connection, counts, callers)
             if time.monotonic() >= self._next_prune:
@@ -222,19 +231,29 @@ class DatabaseStore:
         else:
             connection.close()
 
-    def _write(self, connection: BaseDatabaseWrapper, counts: Counts, callers: Callers
-               ) -> None:
+    def _write(self, connection: BaseDatabaseWrapper, counts: Counts, callers: Callers) -> None:
         from .models import ErrorStat, ErrorStatCaller
 
         # Sorted rows: concurrent flushes from several processes lock rows in one order.
         stat_rows = [(*cell, n) for cell, n in sorted(counts.items())]
-        caller_rows = sorted((key, day, caller, n) for (key, day), per in callers.items()
-                             for caller, n in per.items())
+        caller_rows = sorted(
+            (key, day, caller, n)
+            for (key, day), per in callers.items()
+            for caller, n in per.items()
+        )
         statements = [
-            *_upserts(connection, ErrorStat._meta.db_table,
-                      ("key", "hour", "status", "format", "language", "count"), stat_rows),
-            *_upserts(connection, ErrorStatCaller._meta.db_table,
-                      ("key", "day", "caller", "count"), caller_rows),
+            *_upserts(
+                connection,
+                ErrorStat._meta.db_table,
+                ("key", "hour", "status", "format", "language", "count"),
+                stat_rows,
+            ),
+            *_upserts(
+                connection,
+                ErrorStatCaller._meta.db_table,
+                ("key", "day", "caller", "count"),
+                caller_rows,
+            ),
         ]
         connection.set_autocommit(False)
         try:
@@ -258,21 +277,25 @@ class DatabaseStore:
         today = now_hour() // 24
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {stats} WHERE {qn('hour')} < %s", [oldest_hour])
-            cursor.execute(f"DELETE FROM {callers} WHERE {qn('day')} < %s",
-                           [oldest_hour // 24])
+            cursor.execute(f"DELETE FROM {callers} WHERE {qn('day')} < %s", [oldest_hour // 24])
             cursor.execute(
                 f"SELECT {qn('key')}, {qn('day')} FROM {callers} WHERE {qn('day')} < %s "
                 f"GROUP BY {qn('key')}, {qn('day')} HAVING COUNT(*) > %s",
-                [today, KEEP_CALLERS])
+                [today, KEEP_CALLERS],
+            )
             for key, day in cursor.fetchall():
                 cursor.execute(
                     f"SELECT {qn('id')} FROM {callers} WHERE {qn('key')} = %s AND "
                     f"{qn('day')} = %s ORDER BY {qn('count')} DESC, {qn('caller')}",
-                    [key, day])
+                    [key, day],
+                )
                 extra = [row[0] for row in cursor.fetchall()[KEEP_CALLERS:]]
                 for chunk in _chunks(extra, 500):
-                    cursor.execute(f"DELETE FROM {callers} WHERE {qn('id')} IN "
-                                   f"({', '.join(['%s'] * len(chunk))})", chunk)
+                    cursor.execute(
+                        f"DELETE FROM {callers} WHERE {qn('id')} IN "
+                        f"({', '.join(['%s'] * len(chunk))})",
+                        chunk,
+                    )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -283,38 +306,58 @@ class DatabaseStore:
 
     def overview(self, hour: int) -> Overview:
         out = Overview(hour)
-        rows = (self._stats().filter(hour__gt=hour - WEEK_HOURS)
-                .values_list("key", "hour").annotate(n=Sum("count")))
+        rows = (
+            self._stats()
+            .filter(hour__gt=hour - WEEK_HOURS)
+            .values_list("key", "hour")
+            .annotate(n=Sum("count"))
+        )
         for key, h, n in rows:
             out.hourly.setdefault(key, {})[h] = n
-        rows = (self._stats().filter(hour__gt=hour - MONTH_DAYS * 24)
-                .values_list("key", "language").annotate(n=Sum("count")))
+        rows = (
+            self._stats()
+            .filter(hour__gt=hour - MONTH_DAYS * 24)
+            .values_list("key", "language")
+            .annotate(n=Sum("count"))
+        )
         for key, language, n in rows:
             out.month.setdefault(key, {})[language] = n
         return out
 
     def totals(self, since_hour: int, until_hour: int) -> dict[tuple[str, int], int]:
-        rows = (self._stats().filter(hour__gte=since_hour, hour__lte=until_hour)
-                .values_list("key", "status").annotate(n=Sum("count")))
+        rows = (
+            self._stats()
+            .filter(hour__gte=since_hour, hour__lte=until_hour)
+            .values_list("key", "status")
+            .annotate(n=Sum("count"))
+        )
         return {(key, status): n for key, status, n in rows}
 
     def series(self, key: str, unit: str, since: int, until: int) -> list[SeriesRow]:
         per = 1 if unit == "hour" else 24
-        rows = (self._stats().filter(key=key, hour__gte=since * per,
-                                     hour__lt=(until + 1) * per)
-                .values_list("hour", "status", "format", "language").annotate(n=Sum("count")))
+        rows = (
+            self._stats()
+            .filter(key=key, hour__gte=since * per, hour__lt=(until + 1) * per)
+            .values_list("hour", "status", "format", "language")
+            .annotate(n=Sum("count"))
+        )
         merged: dict[tuple[int, int, str, str], int] = defaultdict(int)
         for hour, status, fmt, language, n in rows:
             merged[hour // per, status, fmt, language] += n
         return [(*cell, n) for cell, n in merged.items()]
 
-    def top_callers(self, key: str, since_day: int, until_day: int, limit: int
-                    ) -> list[tuple[str, int]]:
+    def top_callers(
+        self, key: str, since_day: int, until_day: int, limit: int
+    ) -> list[tuple[str, int]]:
         from .models import ErrorStatCaller
 
-        rows = (ErrorStatCaller.objects.using(self.alias)
-                .filter(key=key, day__gte=since_day, day__lte=until_day)
-                .values_list("caller").annotate(n=Sum("count")).order_by("-n", "caller")[:limit])
+        rows = (
+            ErrorStatCaller.objects.using(self.alias)
+            .filter(key=key, day__gte=since_day, day__lte=until_day)
+            .values_list("caller")
+            .annotate(n=Sum("count"))
+            .order_by("-n", "caller")[:limit]
+        )
         return list(rows)
 
     def close(self) -> None:
@@ -326,11 +369,15 @@ class DatabaseStore:
 
 def _chunks(rows: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
-def _upserts(connection: BaseDatabaseWrapper, table: str, columns: tuple[str, ...],
-             rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+def _upserts(
+    connection: BaseDatabaseWrapper,
+    table: str,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple[Any, ...]],
+) -> Iterator[tuple[str, list[Any]]]:
     """Multi-row INSERTs adding ``count`` to rows that exist (all columns but the last are
     the unique cell). SQLite, PostgreSQL: ON CONFLICT; MySQL, MariaDB: ON DUPLICATE KEY."""
     qn = connection.ops.quote_name
@@ -339,12 +386,14 @@ def _upserts(connection: BaseDatabaseWrapper, table: str, columns: tuple[str, ..
     if connection.vendor == "mysql":
         tail = f" ON DUPLICATE KEY UPDATE {count} = {count} + VALUES({count})"
     elif connection.vendor in ("postgresql", "sqlite"):
-        tail = (f" ON CONFLICT ({cell}) DO UPDATE SET {count} = "
-                f"{qn(table)}.{count} + EXCLUDED.{count}")
+        tail = (
+            f" ON CONFLICT ({cell}) DO UPDATE SET {count} = {qn(table)}.{count} + EXCLUDED.{count}"
+        )
     else:
         raise ImproperlyConfigured(
             f"apierrors' database store supports SQLite, PostgreSQL, MySQL and MariaDB, not "
-            f"{connection.vendor}: use a Redis cache, or APIERRORS['STATS'] = False.")
+            f"{connection.vendor}: use a Redis cache, or APIERRORS['STATS'] = False."
+        )
     head = f"INSERT INTO {qn(table)} ({cell}, {count}) VALUES "
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     # 100 rows of at most 6 values: under every backend's limit on parameters.
@@ -364,7 +413,8 @@ def get_store(config: StatsConfig) -> RedisStore | DatabaseStore:
         if not is_redis(cache):
             raise ImproperlyConfigured(
                 f"APIERRORS['STATS_STORE'] is 'redis' but CACHES[{alias!r}] is not Django's "
-                f"RedisCache.")
+                f"RedisCache."
+            )
         return RedisStore(cache)
     from .models import ErrorStat
 

@@ -28,8 +28,12 @@ def load_demo_data() -> dict[str, str]:
         tokens[username] = Token.objects.get(user=user).key
     patient, _ = Patient.objects.get_or_create(
         id=DEMO_PATIENT_ID,
-        defaults={"practice": north, "identifier": "NC-0001", "name": "Ada Lovelace",
-                  "email": "ada@example.org"},
+        defaults={
+            "practice": north,
+            "identifier": "NC-0001",
+            "name": "Ada Lovelace",
+            "email": "ada@example.org",
+        },
     )
     Patient.objects.get_or_create(
         id=OTHER_PRACTICE_PATIENT_ID,

@@ -16,8 +16,9 @@ class Practice(models.Model):
 class StaffMember(models.Model):
     """Which practice an API user works for; they see only that practice's data."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="staff")
 
     def __str__(self) -> str:
@@ -27,8 +28,9 @@ class StaffMember(models.Model):
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="patients")
-    identifier = models.CharField(max_length=64, unique=True,
-                                  help_text="The patient's national or chart identifier.")
+    identifier = models.CharField(
+        max_length=64, unique=True, help_text="The patient's national or chart identifier."
+    )
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
 

@@ -28,6 +28,7 @@ from .serializers import (
 try:
     from drf_spectacular.utils import extend_schema
 except ImportError:  # the OpenAPI schema is optional (pip install -e ".[openapi]")
+
     def extend_schema(*args, **kwargs):
         return lambda view: view
 
@@ -69,14 +70,14 @@ class PatientViewSet(ConditionalMixin, viewsets.ModelViewSet):
         serializer = PatientImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         practice_id = practice_of(request.user)
-        created = [Patient.objects.create(practice_id=practice_id, **item)
-                   for item in serializer.validated_data["items"]]
-        return Response(PatientSerializer(created, many=True).data,
-                        status=status.HTTP_201_CREATED)
+        created = [
+            Patient.objects.create(practice_id=practice_id, **item)
+            for item in serializer.validated_data["items"]
+        ]
+        return Response(PatientSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
 
-class PractitionerViewSet(ConditionalMixin, mixins.UpdateModelMixin,
-                          viewsets.ReadOnlyModelViewSet):
+class PractitionerViewSet(ConditionalMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Everyone reads practitioners; a practice's staff edit their own (else 403).
 
     Edits must be conditional: PUT/PATCH without If-Match (the ETag just read) answers 428
@@ -98,9 +99,13 @@ class SlotViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SlotSerializer
 
 
-class AppointmentViewSet(RateLimitHeadersMixin, mixins.CreateModelMixin,
-                         mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                         viewsets.GenericViewSet):
+class AppointmentViewSet(
+    RateLimitHeadersMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Booking: a slot someone else just took answers 422 ``appointment_unavailable``.
 
     Bookings are throttled (429 with Retry-After); every booking response says how many are
@@ -156,7 +161,8 @@ class AuditLogView(APIView):
         if not request.user.is_staff:
             raise Forbidden()
         entries = LogEntry.objects.filter(content_type__app_label="apierrors").select_related(
-            "user", "content_type")[:50]
+            "user", "content_type"
+        )[:50]
         return Response(AuditEntrySerializer(entries, many=True).data)
 
 

@@ -68,8 +68,9 @@ def spec_of(request: HttpRequest) -> dict[str, Any]:
 def perform(request: HttpRequest, spec: dict[str, Any]) -> None:
     """Do the spec's database work and session change (everything before the outcome)."""
     for alias in spec.get("on_commit_early", []):
-        transaction.on_commit(lambda a=alias: _record(a, "early-" + spec.get("tag", "")),
-                              using=alias)
+        transaction.on_commit(
+            lambda a=alias: _record(a, "early-" + spec.get("tag", "")), using=alias
+        )
     for op, alias, *args in spec.get("ops", []):
         if op == "create":
             Group.objects.using(alias).create(name=args[0])

@@ -32,12 +32,14 @@ class GoneHandler(ExceptionHandler):
 class SlotHandler(ExceptionHandler):
     """Maps a domain exception by extending MAPPERS (a method name, and a plain function)."""
 
-    MAPPERS = {**ExceptionHandler.MAPPERS, SlotTaken: "map_slot_taken",
-               RuntimeError: lambda handler, exc, request, view: Classified("runtime_bug")}
+    MAPPERS = {
+        **ExceptionHandler.MAPPERS,
+        SlotTaken: "map_slot_taken",
+        RuntimeError: lambda handler, exc, request, view: Classified("runtime_bug"),
+    }
 
     def map_slot_taken(self, exc: SlotTaken, request: Any, view: Any) -> Classified:
-        return Classified("slot_taken", {"slot": exc.slot},
-                          headers={"Retry-After": "5"})
+        return Classified("slot_taken", {"slot": exc.slot}, headers={"Retry-After": "5"})
 
 
 class NotAHandler:

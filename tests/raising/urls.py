@@ -29,9 +29,12 @@ class Order(serializers.Serializer):
 
 
 RAISERS = {
-    "drf-validation": lambda: Order(data={"address": {}, "items": [
-        {"email": "ok@example.org"}, {"email": "bad", "tags": ["x"]}]}).is_valid(
-            raise_exception=True),
+    "drf-validation": lambda: Order(
+        data={
+            "address": {},
+            "items": [{"email": "ok@example.org"}, {"email": "bad", "tags": ["x"]}],
+        }
+    ).is_valid(raise_exception=True),
     "drf-parse": lambda: (_ for _ in ()).throw(drf.ParseError()),
     "drf-not-authenticated": lambda: (_ for _ in ()).throw(drf.NotAuthenticated()),
     "drf-permission": lambda: (_ for _ in ()).throw(drf.PermissionDenied()),
@@ -39,12 +42,16 @@ RAISERS = {
     "drf-not-acceptable": lambda: (_ for _ in ()).throw(drf.NotAcceptable()),
     "drf-unsupported": lambda: (_ for _ in ()).throw(drf.UnsupportedMediaType("text/csv")),
     "drf-throttled": lambda: (_ for _ in ()).throw(drf.Throttled(wait=12.2)),
-    "drf-custom": lambda: (_ for _ in ()).throw(type("Gone", (drf.APIException,), {
-        "status_code": 409, "default_detail": "gone"})("Already archived.")),
+    "drf-custom": lambda: (_ for _ in ()).throw(
+        type("Gone", (drf.APIException,), {"status_code": 409, "default_detail": "gone"})(
+            "Already archived."
+        )
+    ),
     "django-404": lambda: (_ for _ in ()).throw(Http404("secret internals")),
     "django-permission": lambda: (_ for _ in ()).throw(django_exceptions.PermissionDenied()),
-    "django-validation": lambda: (_ for _ in ()).throw(django_exceptions.ValidationError(
-        {"name": ["Too short."], "__all__": ["Inconsistent."]})),
+    "django-validation": lambda: (_ for _ in ()).throw(
+        django_exceptions.ValidationError({"name": ["Too short."], "__all__": ["Inconsistent."]})
+    ),
     "does-not-exist": lambda: Patient.objects.get(identifier="nobody"),
     "integrity": lambda: (_ for _ in ()).throw(IntegrityError("secret constraint text")),
     "protected": lambda: (_ for _ in ()).throw(ProtectedError("secret", set())),
@@ -53,14 +60,17 @@ RAISERS = {
     "api-error": lambda: (_ for _ in ()).throw(ours.APIError("appointment_unavailable")),
     "unknown-key": lambda: (_ for _ in ()).throw(ours.APIError("no_such_key")),
     "resource": lambda: (_ for _ in ()).throw(
-        ours.ResourceDoesNotExist(resource="Practitioner", id=42)),
+        ours.ResourceDoesNotExist(resource="Practitioner", id=42)
+    ),
     "invalid-token": lambda: (_ for _ in ()).throw(ours.InvalidAccessToken()),
     "unauthorized": lambda: (_ for _ in ()).throw(ours.Unauthorized()),
     "rate-limit": lambda: (_ for _ in ()).throw(
-        ours.RateLimitExceeded(retry_after=30, remaining=0)),
+        ours.RateLimitExceeded(retry_after=30, remaining=0)
+    ),
     "unavailable": lambda: (_ for _ in ()).throw(ours.ServiceUnavailable(retry_after=120)),
-    "details": lambda: (_ for _ in ()).throw(ours.UnprocessableEntity(
-        "appointment_unavailable", details=[("slot", "Booked at 10:00.")])),
+    "details": lambda: (_ for _ in ()).throw(
+        ours.UnprocessableEntity("appointment_unavailable", details=[("slot", "Booked at 10:00.")])
+    ),
 }
 
 

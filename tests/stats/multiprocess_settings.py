@@ -10,8 +10,11 @@ DATABASES["default"]["NAME"] = os.environ["APIERRORS_MP_DEFAULT_DB"]  # noqa: F4
 DATABASES["other"]["NAME"] = os.environ["APIERRORS_MP_OTHER_DB"]  # noqa: F405
 ROOT_URLCONF = "tests.stats.urls"
 MIDDLEWARE = ["tests.stats.multiprocess_settings.worker_pid", *MIDDLEWARE]  # noqa: F405
-APIERRORS = {**APIERRORS, "STATS_FLUSH_SECONDS": 0.5,  # noqa: F405
-             "STATS_STORE": os.environ["APIERRORS_MP_STATS_STORE"]}
+APIERRORS = {
+    **APIERRORS,  # noqa: F405
+    "STATS_FLUSH_SECONDS": 0.5,
+    "STATS_STORE": os.environ["APIERRORS_MP_STATS_STORE"],
+}
 
 
 def worker_pid(get_response):

@@ -58,16 +58,23 @@ def traffic(stats_store, demo):
     for _ in range(4):
         assert north.get(url).status_code == 404
     for _ in range(2):
-        assert north.get(url, HTTP_ACCEPT="application/problem+json",
-                         HTTP_ACCEPT_LANGUAGE="pl").status_code == 404
+        assert (
+            north.get(
+                url, HTTP_ACCEPT="application/problem+json", HTTP_ACCEPT_LANGUAGE="pl"
+            ).status_code
+            == 404
+        )
     assert APIClient().get(url).status_code == 401
     assert flush() == 7
-    write_cells({
-        ("unknown_resource", now_hour() - 30, 404, "fhir", "en"): 5,  # 7 days, not 24 h
-        ("unknown_resource", now_hour() - 40 * 24, 404, "fhir", "en"): 9,  # 90 days only
-        ("conflict", now_hour() - 40 * 24, 409, "fhir", "en"): 3,  # not in 30 days
-        ("precondition_failed", now_hour() - 2, 412, "docplanner", "es"): 1,
-    }, {("unknown_resource", now_hour() // 24 - 1): {"south": 1}})
+    write_cells(
+        {
+            ("unknown_resource", now_hour() - 30, 404, "fhir", "en"): 5,  # 7 days, not 24 h
+            ("unknown_resource", now_hour() - 40 * 24, 404, "fhir", "en"): 9,  # 90 days only
+            ("conflict", now_hour() - 40 * 24, 409, "fhir", "en"): 3,  # not in 30 days
+            ("precondition_failed", now_hour() - 2, 412, "docplanner", "es"): 1,
+        },
+        {("unknown_resource", now_hour() // 24 - 1): {"south": 1}},
+    )
     return stats_store
 
 
@@ -75,28 +82,43 @@ def test_the_list_shows_24h_7d_and_a_trend_line(admin_client, traffic):
     response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
     listed = rows(response.content.decode())
-    assert (cell(listed["unknown_resource"], "responses_24h"),
-            cell(listed["unknown_resource"], "responses_7d")) == ("6", "11")
-    assert (cell(listed["authentication_failed"], "responses_24h"),
-            cell(listed["authentication_failed"], "responses_7d")) == ("1", "1")
-    assert (cell(listed["conflict"], "responses_24h"),
-            cell(listed["conflict"], "responses_7d")) == ("0", "0")
-    trend = re.search(r'<td class="field-responses_trend">(.*?)</td>',
-                      listed["unknown_resource"], re.S).group(1)
+    assert (
+        cell(listed["unknown_resource"], "responses_24h"),
+        cell(listed["unknown_resource"], "responses_7d"),
+    ) == ("6", "11")
+    assert (
+        cell(listed["authentication_failed"], "responses_24h"),
+        cell(listed["authentication_failed"], "responses_7d"),
+    ) == ("1", "1")
+    assert (
+        cell(listed["conflict"], "responses_24h"),
+        cell(listed["conflict"], "responses_7d"),
+    ) == ("0", "0")
+    trend = re.search(
+        r'<td class="field-responses_trend">(.*?)</td>', listed["unknown_resource"], re.S
+    ).group(1)
     assert '<svg class="apierrors-spark"' in trend
     assert 'data-max="6"' in trend  # the last 6 hours' bucket: 6 responses
     assert "11 responses in 7 days" in trend
-    assert 'data-max="0"' in re.search(r'<td class="field-responses_trend">(.*?)</td>',
-                                       listed["conflict"], re.S).group(1)
+    assert 'data-max="0"' in re.search(
+        r'<td class="field-responses_trend">(.*?)</td>', listed["conflict"], re.S
+    ).group(1)
 
 
 def test_the_list_sorts_by_responses(admin_client, traffic):
     html = admin_client.get(CHANGELIST).content.decode()
-    sort = re.search(r'<th scope="col" class="sortable column-responses_7d">.*?'
-                     r'<a href="\?o=(\d+)[^"]*">', html, re.S).group(1)
+    sort = re.search(
+        r'<th scope="col" class="sortable column-responses_7d">.*?'
+        r'<a href="\?o=(\d+)[^"]*">',
+        html,
+        re.S,
+    ).group(1)
     listed = keys_listed(admin_client.get(CHANGELIST, {"o": f"-{sort}"}))
-    assert listed[:3] == ["unknown_resource", "precondition_failed", "authentication_failed"] \
-        or listed[:3] == ["unknown_resource", "authentication_failed", "precondition_failed"]
+    assert listed[:3] == [
+        "unknown_resource",
+        "precondition_failed",
+        "authentication_failed",
+    ] or listed[:3] == ["unknown_resource", "authentication_failed", "precondition_failed"]
     assert keys_listed(admin_client.get(CHANGELIST, {"o": sort}))[-1] == "unknown_resource"
 
 
@@ -106,16 +128,19 @@ def test_filter_not_returned_in_30_days(admin_client, traffic):
     listed = keys_listed(admin_client.get(CHANGELIST, {"returned": "none"}))
     assert "conflict" in listed  # 40 days ago only: a candidate to retire
     assert "not_found" in listed  # never
-    assert {"unknown_resource", "authentication_failed", "precondition_failed"}.isdisjoint(
-        listed)
+    assert {"unknown_resource", "authentication_failed", "precondition_failed"}.isdisjoint(listed)
 
 
 def test_filter_returned_but_never_translated(admin_client, traffic):
     ErrorCodeFactory(key="slot_taken", status=409)
     translated = ErrorCodeFactory(key="slot_gone", status=410)
     ErrorTranslation.objects.create(error=translated, language="pl", message="Nie ma.")
-    write_cells({("slot_taken", now_hour(), 409, "fhir", "en"): 2,
-                 ("slot_gone", now_hour(), 410, "fhir", "es"): 1})
+    write_cells(
+        {
+            ("slot_taken", now_hour(), 409, "fhir", "en"): 2,
+            ("slot_gone", now_hour(), 410, "fhir", "es"): 1,
+        }
+    )
 
     listed = keys_listed(admin_client.get(CHANGELIST, {"returned": "untranslated"}))
     # Built-ins come translated (.mo files); slot_gone has Polish; slot_taken has nothing.
@@ -132,8 +157,12 @@ def test_the_list_reads_the_store_once_whatever_the_number_of_entries(admin_clie
         return len(captured.captured_queries)
 
     before = queries_for_list()
-    write_cells({(key, now_hour(), 400, "fhir", "en"): 1
-                 for key in ErrorCode.objects.values_list("key", flat=True)})
+    write_cells(
+        {
+            (key, now_hour(), 400, "fhir", "en"): 1
+            for key in ErrorCode.objects.values_list("key", flat=True)
+        }
+    )
     assert queries_for_list() == before
 
 
@@ -148,10 +177,8 @@ def test_an_entrys_page_charts_its_responses_by_format_and_language(admin_client
     by_format, by_language = charts
     assert 'data-buckets="168"' in by_format
     assert 'data-total="11"' in by_format and 'data-total="11"' in by_language
-    assert re.findall(r'<g class="legend" data-series="([^"]+)">', by_format) == [
-        "fhir", "problem"]
-    assert re.findall(r'<g class="legend" data-series="([^"]+)">', by_language) == [
-        "en", "pl"]
+    assert re.findall(r'<g class="legend" data-series="([^"]+)">', by_format) == ["fhir", "problem"]
+    assert re.findall(r'<g class="legend" data-series="([^"]+)">', by_language) == ["en", "pl"]
     assert len(re.findall(r'<g class="bar"', by_format)) == 2  # two hours with responses
     assert '<g class="marker">' in by_format  # the entry's last edit
     callers = re.findall(r"<tr><td>([^<]+)</td><td[^>]*>(\d+)</td></tr>", panel)
@@ -189,8 +216,7 @@ def test_statistics_off_show_no_columns_and_no_panel(admin_client, stats_store, 
     assert "apierrors-stats" not in admin_client.get(change_url("conflict")).content.decode()
 
 
-def test_a_store_that_is_down_leaves_the_admin_working(admin_client, settings,
-                                                        transactional_db):
+def test_a_store_that_is_down_leaves_the_admin_working(admin_client, settings, transactional_db):
     from apierrors.sync import sync_declared_codes
 
     sync_declared_codes()

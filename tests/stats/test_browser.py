@@ -33,14 +33,16 @@ def seed_history() -> int:
     for ago in range(1, 7 * 24):
         hour = now_hour() - ago
         daytime = 1 + math.sin((hour % 24 - 8) / 24 * 2 * math.pi)  # busiest mid-afternoon
-        for fmt, language, weight in (("fhir", "en", 24), ("problem", "pl", 12),
-                                      ("docplanner", "es", 8)):
+        for fmt, language, weight in (
+            ("fhir", "en", 24),
+            ("problem", "pl", 12),
+            ("docplanner", "es", 8),
+        ):
             n = int(daytime * weight)
             if n:
                 cells["unknown_resource", hour, 404, fmt, language] = n
                 total += n
-    write_cells(cells, {("unknown_resource", now_hour() // 24 - 2): {"south": 40,
-                                                                     "partner-b": 25}})
+    write_cells(cells, {("unknown_resource", now_hour() // 24 - 2): {"south": 40, "partner-b": 25}})
     return total
 
 
@@ -49,8 +51,14 @@ def load_run(base: str, tokens: dict[str, str]) -> int:
     url = f"{base}/api/v1/patients/{UNKNOWN_ID}/"
     plan = [
         ({"Authorization": f"Bearer {tokens['north']}"}, 60),
-        ({"Authorization": f"Bearer {tokens['north']}", "Accept-Language": "pl",
-          "Accept": "application/problem+json"}, 30),
+        (
+            {
+                "Authorization": f"Bearer {tokens['north']}",
+                "Accept-Language": "pl",
+                "Accept": "application/problem+json",
+            },
+            30,
+        ),
         ({"Authorization": f"Bearer {tokens['south']}", "Accept-Language": "es"}, 20),
     ]
     sent = 0
@@ -78,7 +86,8 @@ def test_support_sees_which_errors_callers_get(server, browser_page, demo, setti
     get_user_model().objects.create_superuser("support", "support@example.com", "s3cret-pw")
     # The message was edited three days ago: the chart marks it.
     ErrorCode.objects.filter(key="unknown_resource").update(
-        updated_at=timezone.now() - datetime.timedelta(days=3))
+        updated_at=timezone.now() - datetime.timedelta(days=3)
+    )
     history = seed_history()
     sent = load_run(server, demo)
     assert flush() == sent
@@ -86,8 +95,11 @@ def test_support_sees_which_errors_callers_get(server, browser_page, demo, setti
 
     # JavaScript off: the charts are the server's SVG.
     context = browser_page.context.browser.new_context(
-        java_script_enabled=False, viewport={"width": 1280, "height": 900}, locale="en-US",
-        color_scheme="light")
+        java_script_enabled=False,
+        viewport={"width": 1280, "height": 900},
+        locale="en-US",
+        color_scheme="light",
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
@@ -104,8 +116,9 @@ def test_support_sees_which_errors_callers_get(server, browser_page, demo, setti
         spark = row.locator("td.field-responses_trend svg.apierrors-spark")
         expect(spark).to_be_visible()
         assert int(spark.get_attribute("data-max")) > 0
-        auth_row = page.locator("#result_list tr",
-                                has=page.locator("a:text-is('authentication_failed')"))
+        auth_row = page.locator(
+            "#result_list tr", has=page.locator("a:text-is('authentication_failed')")
+        )
         expect(auth_row.locator("td.field-responses_24h")).to_have_text("15")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "list-stats.png"))
@@ -114,24 +127,27 @@ def test_support_sees_which_errors_callers_get(server, browser_page, demo, setti
         page.click("th.column-responses_7d .text a")
         page.click("th.column-responses_7d .text a")
         expect(page.locator("#result_list tbody tr").first.locator("th.field-key")).to_have_text(
-            "unknown_resource")
+            "unknown_resource"
+        )
 
         # The entry's page: per hour over 7 days, by format and by language.
         page.click("a:text-is('unknown_resource')")
         panel = page.locator("#apierrors-stats")
-        expect(panel.locator(".apierrors-stats-total")).to_have_attribute(
-            "data-total", str(week))
+        expect(panel.locator(".apierrors-stats-total")).to_have_attribute("data-total", str(week))
         charts = panel.locator("svg.apierrors-chart")
         expect(charts).to_have_count(2)
         by_format, by_language = charts.nth(0), charts.nth(1)
         expect(by_format).to_be_visible()
         assert by_format.get_attribute("data-total") == str(week)
         assert by_format.locator("g.bar").count() > 100  # one bar per hour with responses
-        legend = [by_format.locator("g.legend").nth(i).get_attribute("data-series")
-                  for i in range(by_format.locator("g.legend").count())]
+        legend = [
+            by_format.locator("g.legend").nth(i).get_attribute("data-series")
+            for i in range(by_format.locator("g.legend").count())
+        ]
         assert legend == ["fhir", "problem", "docplanner"]
-        assert {by_language.locator("g.legend").nth(i).get_attribute("data-series")
-                for i in range(3)} == {"en", "pl", "es"}
+        assert {
+            by_language.locator("g.legend").nth(i).get_attribute("data-series") for i in range(3)
+        } == {"en", "pl", "es"}
         expect(by_format.locator("g.marker")).to_have_count(1)  # the edit, 3 days ago
         box = by_format.bounding_box()
         assert box["width"] > 600 and box["height"] > 150  # drawn, not collapsed

@@ -50,8 +50,7 @@ def test_json_lists_the_last_24_hours_most_frequent_first(responses):
 
 def test_hours_reach_further_back(responses):
     data = json.loads(run("--json", "--hours", "48"))
-    assert data["errors"][0] == {"key": "conflict", "error_code": 13, "status": 409,
-                                 "count": 5}
+    assert data["errors"][0] == {"key": "conflict", "error_code": 13, "status": 409, "count": 5}
     assert sum(e["count"] for e in data["errors"]) == 9
 
 

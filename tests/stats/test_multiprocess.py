@@ -53,11 +53,29 @@ class Gunicorn:
             "APIERRORS_MP_STATS_STORE": store,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "testproject.wsgi:application",
-             "--workers", str(WORKERS), "--bind", "127.0.0.1:0", "--timeout", "30",
-             "--graceful-timeout", "10", "--log-level", "info",
-             *(["--preload"] if preload else [])],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "testproject.wsgi:application",
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                "127.0.0.1:0",
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "10",
+                "--log-level",
+                "info",
+                *(["--preload"] if preload else []),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.log: list[str] = []
         self.base = ""
         self.booted: set[int] = set()
@@ -93,8 +111,10 @@ class Gunicorn:
 def shared_services(settings):
     redis = django_settings.CACHES["default"]["BACKEND"].endswith(".RedisCache")
     if connections["default"].vendor != "postgresql" or not redis:
-        pytest.skip("runs in the PostgreSQL + Redis suite (APIERRORS_DB=postgres "
-                    "APIERRORS_CACHE=redis): workers must share the database and the cache")
+        pytest.skip(
+            "runs in the PostgreSQL + Redis suite (APIERRORS_DB=postgres "
+            "APIERRORS_CACHE=redis): workers must share the database and the cache"
+        )
 
 
 def counted() -> Tally:
@@ -102,15 +122,15 @@ def counted() -> Tally:
     tally: Tally = Tally()
     store = counter.store()
     for key, _status in store.totals(now_hour() - 1, now_hour()):
-        for _hour, status, fmt, language, n in store.series(key, "hour", now_hour() - 1,
-                                                            now_hour()):
+        for _hour, status, fmt, language, n in store.series(
+            key, "hour", now_hour() - 1, now_hour()
+        ):
             tally[key, status, fmt, language] += n
     return tally
 
 
 @pytest.mark.parametrize(("store", "preload"), [("redis", False), ("database", True)])
-def test_n_error_responses_are_n_counted_once_flushed(shared_services, settings, store,
-                                                      preload):
+def test_n_error_responses_are_n_counted_once_flushed(shared_services, settings, store, preload):
     settings.APIERRORS = {**settings.APIERRORS, "STATS_STORE": store}
     fresh_counter()
     assert counter.store().name == store
@@ -120,12 +140,17 @@ def test_n_error_responses_are_n_counted_once_flushed(shared_services, settings,
 
         def send(i: int) -> tuple[int, tuple[str, int, str, str]]:
             path, headers = REQUESTS[i % len(REQUESTS)]
-            response = requests.get(server.base + path.format(i=i), timeout=30,
-                                    headers={**headers, "Connection": "close"})
+            response = requests.get(
+                server.base + path.format(i=i),
+                timeout=30,
+                headers={**headers, "Connection": "close"},
+            )
             fmt = "problem" if "problem" in response.headers["Content-Type"] else "fhir"
             language = headers.get("Accept-Language", "en")
-            return (int(response.headers["X-Worker-Pid"]),
-                    (response.headers["X-Error-Key"], response.status_code, fmt, language))
+            return (
+                int(response.headers["X-Worker-Pid"]),
+                (response.headers["X-Error-Key"], response.status_code, fmt, language),
+            )
 
         with ThreadPoolExecutor(max_workers=2 * WORKERS) as pool:
             answers = list(pool.map(send, range(N)))
@@ -139,8 +164,10 @@ def test_n_error_responses_are_n_counted_once_flushed(shared_services, settings,
             time.sleep(0.2)
         assert counted() == sent
         per_worker = Tally(pid for pid, _cell in answers)
-        print(f"\n{store} store: {N} error responses from workers {sorted(per_worker.values())}"
-              f" -> {sum(counted().values())} counted")
+        print(
+            f"\n{store} store: {N} error responses from workers {sorted(per_worker.values())}"
+            f" -> {sum(counted().values())} counted"
+        )
     finally:
         server.stop()
     # The graceful stop flushed again at exit: nothing was left, nothing counted twice.

@@ -31,7 +31,8 @@ def breakdown(key: str, hours: int = 2) -> dict[tuple[int, str, str], int]:
     """(status, format, language) → responses for ``key`` over the last ``hours`` hours."""
     out: dict[tuple[int, str, str], int] = {}
     for _hour, status, fmt, language, n in counter.store().series(
-            key, "hour", now_hour() - hours + 1, now_hour()):
+        key, "hour", now_hour() - hours + 1, now_hour()
+    ):
         out[status, fmt, language] = out.get((status, fmt, language), 0) + n
     return out
 
@@ -47,8 +48,12 @@ def test_responses_are_counted_by_entry_status_format_language_and_caller(stats_
     for _ in range(3):
         assert north.get(url).status_code == 404
     for _ in range(2):
-        assert north.get(url, HTTP_ACCEPT="application/problem+json",
-                         HTTP_ACCEPT_LANGUAGE="pl").status_code == 404
+        assert (
+            north.get(
+                url, HTTP_ACCEPT="application/problem+json", HTTP_ACCEPT_LANGUAGE="pl"
+            ).status_code
+            == 404
+        )
     assert APIClient().get("/api/v1/patients/").status_code == 401
     # German is not one of the site's languages: LocaleMiddleware answers in English.
     assert APIClient().get("/api/v1/patients/", HTTP_ACCEPT_LANGUAGE="de").status_code == 401
@@ -61,8 +66,7 @@ def test_responses_are_counted_by_entry_status_format_language_and_caller(stats_
     today = now_hour() // 24
     store = counter.store()
     assert store.top_callers("unknown_resource", today - 6, today, 10) == [("north", 5)]
-    assert store.top_callers("authentication_failed", today - 6, today, 10) == [
-        ("anonymous", 2)]
+    assert store.top_callers("authentication_failed", today - 6, today, 10) == [("anonymous", 2)]
     assert flush() == 0  # nothing counted twice
 
 
@@ -182,23 +186,27 @@ def partner_of(user) -> str:
 
 
 def test_callers_can_be_labelled_by_a_project_function(stats_store, settings, demo):
-    settings.APIERRORS = {**settings.APIERRORS,
-                          "STATS_CALLERS": "tests.stats.test_recording.partner_of"}
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "STATS_CALLERS": "tests.stats.test_recording.partner_of",
+    }
     north = APIClient()
     north.credentials(HTTP_AUTHORIZATION=f"Bearer {demo['north']}")
     assert north.get(f"/api/v1/patients/{UNKNOWN_ID}/").status_code == 404
     flush()
     today = now_hour() // 24
     assert counter.store().top_callers("unknown_resource", today - 6, today, 10) == [
-        ("partner:NORTH", 1)]
+        ("partner:NORTH", 1)
+    ]
 
 
 def test_old_counts_are_pruned(stats_store, settings):
     settings.APIERRORS = {**settings.APIERRORS, "STATS_RETENTION_DAYS": 3}
     old, recent = now_hour() - 5 * 24, now_hour() - 5
-    write_cells({("not_found", old, 404, "fhir", "en"): 7,
-                 ("not_found", recent, 404, "fhir", "en"): 2},
-                {("not_found", old // 24): {"north": 7}})
+    write_cells(
+        {("not_found", old, 404, "fhir", "en"): 7, ("not_found", recent, 404, "fhir", "en"): 2},
+        {("not_found", old // 24): {"north": 7}},
+    )
     store = counter.store()
     if stats_store == "database":
         from apierrors.models import ErrorStat, ErrorStatCaller
@@ -207,7 +215,9 @@ def test_old_counts_are_pruned(stats_store, settings):
         counter.record("conflict", 409, "fhir", "en")
         assert flush() == 1
         assert sorted(ErrorStat.objects.values_list("key", "hour")) == [
-            ("conflict", now_hour()), ("not_found", recent)]
+            ("conflict", now_hour()),
+            ("not_found", recent),
+        ]
         assert not ErrorStatCaller.objects.filter(day=old // 24).exists()
     else:
         client = store.client()
@@ -219,7 +229,8 @@ def test_old_counts_are_pruned(stats_store, settings):
 
 
 def test_redis_down_counts_wait_in_memory_and_arrive_when_it_is_back(
-        settings, tmp_path, transactional_db, caplog):
+    settings, tmp_path, transactional_db, caplog
+):
     redis = RedisServer(tmp_path)
     redis.start()
     try:
@@ -237,7 +248,8 @@ def test_redis_down_counts_wait_in_memory_and_arrive_when_it_is_back(
             assert flush() == 0  # warned once per outage
         assert counter.pending() == 5
         assert [r.message for r in caplog.records].count(
-            next(r.message for r in caplog.records if "not written" in r.message)) == 1
+            next(r.message for r in caplog.records if "not written" in r.message)
+        ) == 1
         client.get("/api/no-such-thing/")
         redis.start()
         assert flush() == 6
@@ -269,8 +281,9 @@ def test_memory_is_bounded_while_the_store_is_down(settings, transactional_db, m
 def test_prometheus_counter_follows_the_flushes(stats_store):
     prometheus_client = pytest.importorskip("prometheus_client")
     labels = {"key": "not_found", "status": "404", "format": "fhir"}
-    before = prometheus_client.REGISTRY.get_sample_value(
-        "apierrors_error_responses_total", labels) or 0
+    before = (
+        prometheus_client.REGISTRY.get_sample_value("apierrors_error_responses_total", labels) or 0
+    )
     for _ in range(3):
         Client().get("/api/no-such-thing/")
     flush()
@@ -306,4 +319,7 @@ def test_only_the_top_callers_are_kept(stats_store, monkeypatch):
     assert flush() == 10
     today = now_hour() // 24
     assert counter.store().top_callers("not_found", today, today, 10) == [
-        ("big", 5), ("mid", 3), ("(others)", 2)]
+        ("big", 5),
+        ("mid", 3),
+        ("(others)", 2),
+    ]

@@ -23,19 +23,27 @@ from django.utils.translation import override
 from ...published import entry_as_dict, public_entries
 from ...spreadsheet import escape_cell
 
-COLUMNS = ["error_code", "status", "key", "title", "message", "description", "fhir_code",
-           "severity"]
+COLUMNS = [
+    "error_code",
+    "status",
+    "key",
+    "title",
+    "message",
+    "description",
+    "fhir_code",
+    "severity",
+]
 
 
 def render_export(fmt: str, rows: list[dict[str, Any]], language: str) -> str:
     """The dictionary's rows as ``json``, ``csv`` or ``markdown`` text."""
     if fmt == "json":
-        return json.dumps({"language": language, "errors": rows}, ensure_ascii=False,
-                          indent=2) + "\n"
+        return (
+            json.dumps({"language": language, "errors": rows}, ensure_ascii=False, indent=2) + "\n"
+        )
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore",
-                                lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: escape_cell(v) for k, v in row.items()} for row in rows)
         return out.getvalue()
@@ -65,22 +73,43 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["json", "csv", "markdown"], default="json")
-        parser.add_argument("--output", "-o", default="-",
-                            help="File to write; '-' (the default) for standard output.")
-        parser.add_argument("--language", default=settings.LANGUAGE_CODE,
-                            help="One of settings.LANGUAGES (default: LANGUAGE_CODE).")
-        parser.add_argument("--include-internal", action="store_true",
-                            help="Also export entries marked internal (not published).")
-        parser.add_argument("--base-url", default="",
-                            help="Site URL (https://api.example.com) to make each entry's "
-                                 "'type' link absolute.")
+        parser.add_argument(
+            "--output",
+            "-o",
+            default="-",
+            help="File to write; '-' (the default) for standard output.",
+        )
+        parser.add_argument(
+            "--language",
+            default=settings.LANGUAGE_CODE,
+            help="One of settings.LANGUAGES (default: LANGUAGE_CODE).",
+        )
+        parser.add_argument(
+            "--include-internal",
+            action="store_true",
+            help="Also export entries marked internal (not published).",
+        )
+        parser.add_argument(
+            "--base-url",
+            default="",
+            help="Site URL (https://api.example.com) to make each entry's 'type' link absolute.",
+        )
 
-    def handle(self, *args: Any, format: str, output: str, language: str,
-               include_internal: bool, base_url: str, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        format: str,
+        output: str,
+        language: str,
+        include_internal: bool,
+        base_url: str,
+        **options: Any,
+    ) -> None:
         languages = [code for code, _name in settings.LANGUAGES]
         if language not in languages:
-            raise CommandError(f"Unknown language {language!r}; choose one of "
-                               f"{', '.join(languages)}.")
+            raise CommandError(
+                f"Unknown language {language!r}; choose one of {', '.join(languages)}."
+            )
         with override(language):
             rows = [entry_as_dict(e) for e in public_entries(include_internal)]
         for row in rows:

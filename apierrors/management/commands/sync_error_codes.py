@@ -5,8 +5,10 @@ from apierrors.sync import sync_declared_codes
 
 
 class Command(BaseCommand):
-    help = ("Add the error codes declared in code that the database lacks. "
-            "Existing entries (and every admin edit) are left untouched.")
+    help = (
+        "Add the error codes declared in code that the database lacks. "
+        "Existing entries (and every admin edit) are left untouched."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)

@@ -29,9 +29,14 @@ class BookViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         book = serializer.save()
-        transaction.on_commit(lambda: send_mail(
-            f"New book: {book.title}", f"{book.title} ({book.isbn}) is in the catalogue.",
-            None, [settings.STOCK_TEAM_EMAIL]))
+        transaction.on_commit(
+            lambda: send_mail(
+                f"New book: {book.title}",
+                f"{book.title} ({book.isbn}) is in the catalogue.",
+                None,
+                [settings.STOCK_TEAM_EMAIL],
+            )
+        )
 
     @action(detail=False, methods=["post"], url_path="import")
     def import_books(self, request):
@@ -56,7 +61,8 @@ class BookViewSet(viewsets.ModelViewSet):
     def archive(self, request, pk=None):
         book = self.get_object()
         archived = ArchivedBook.objects.create(
-            title=book.title, isbn=book.isbn, author_name=book.author.name)
+            title=book.title, isbn=book.isbn, author_name=book.author.name
+        )
         book.delete()
         return Response(ArchivedBookSerializer(archived).data, status=status.HTTP_201_CREATED)
 

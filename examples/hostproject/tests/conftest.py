@@ -34,5 +34,6 @@ def author():
 
 @pytest.fixture
 def book(author):
-    return Book.objects.create(title="The Dispossessed", isbn=DISPOSSESSED, author=author,
-                               in_stock=3)
+    return Book.objects.create(
+        title="The Dispossessed", isbn=DISPOSSESSED, author=author, in_stock=3
+    )

@@ -21,15 +21,21 @@ class BookApiTests(TestCase):
     def setUpTestData(cls):
         cls.user = User.objects.create_user("clerk")
         cls.author = Author.objects.create(name="Ursula K. Le Guin")
-        cls.book = Book.objects.create(title="The Dispossessed", isbn=DISPOSSESSED,
-                                       author=cls.author, in_stock=3)
+        cls.book = Book.objects.create(
+            title="The Dispossessed", isbn=DISPOSSESSED, author=cls.author, in_stock=3
+        )
 
     def setUp(self):
         self.client.force_authenticate(self.user)
 
     def new_book(self, **changes):
-        return {"title": "A Wizard of Earthsea", "isbn": EARTHSEA, "author": self.author.id,
-                "in_stock": 2, **changes}
+        return {
+            "title": "A Wizard of Earthsea",
+            "isbn": EARTHSEA,
+            "author": self.author.id,
+            "in_stock": 2,
+            **changes,
+        }
 
     def test_lists_books(self):
         response = self.client.get("/api/books/")
@@ -46,16 +52,16 @@ class BookApiTests(TestCase):
 
     def test_a_bad_isbn_is_400_and_adds_nothing(self):
         with self.captureOnCommitCallbacks(execute=True) as callbacks:
-            response = self.client.post("/api/books/", self.new_book(isbn="9780143039434"),
-                                        format="json")
+            response = self.client.post(
+                "/api/books/", self.new_book(isbn="9780143039434"), format="json"
+            )
         exc = assert_error_response(response, 400, key="invalid_request", error_code=2)
         self.assertEqual(exc.details, [("isbn", "The ISBN's check digit is wrong.")])
         self.assertFalse(Book.objects.filter(title="A Wizard of Earthsea").exists())
         self.assertEqual(callbacks, [])
 
     def test_a_taken_isbn_is_400(self):
-        response = self.client.post("/api/books/", self.new_book(isbn=DISPOSSESSED),
-                                    format="json")
+        response = self.client.post("/api/books/", self.new_book(isbn=DISPOSSESSED), format="json")
         exc = assert_error_response(response, 400, key="invalid_request")
         self.assertEqual([path for path, _ in exc.details], ["isbn"])
 

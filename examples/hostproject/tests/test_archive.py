@@ -18,8 +18,9 @@ class ArchiveTests(TestCase):
     def setUpTestData(cls):
         cls.user = User.objects.create_user("clerk")
         author = Author.objects.create(name="Ursula K. Le Guin")
-        cls.book = Book.objects.create(title="The Left Hand of Darkness", isbn=LEFT_HAND,
-                                       author=author)
+        cls.book = Book.objects.create(
+            title="The Left Hand of Darkness", isbn=LEFT_HAND, author=author
+        )
 
     def setUp(self):
         self.client.force_authenticate(self.user)

@@ -39,24 +39,28 @@ def dictionary_loaded(client):
 
 @pytest.fixture
 def archived():
-    return ArchivedBook.objects.create(title="Rocannon's World", isbn="9780441730087",
-                                       author_name="Ursula K. Le Guin")
+    return ArchivedBook.objects.create(
+        title="Rocannon's World", isbn="9780441730087", author_name="Ursula K. Le Guin"
+    )
 
 
-@pytest.mark.parametrize(("method", "url", "status", "expected"), [
-    ("get", "/api/books/", 200, {"replica"}),
-    ("get", "/api/books/{book}/", 200, {"replica"}),
-    ("get", "/api/books/999/", 404, {"replica"}),
-    ("get", "/api/partner/books/999/", 404, {"replica"}),
-    ("get", "/api/archive/", 200, {"archive"}),
-    ("get", "/api/no-such-thing/", 404, set()),
-    ("get", "/api/isbn-check/", 405, set()),
-    ("post", "/api/isbn-check/", 400, set()),
-])
-def test_a_read_connects_only_to_the_database_it_reads(api, book, archived, method, url,
-                                                        status, expected):
-    response, opened = aliases_connected_by(
-        lambda: getattr(api, method)(url.format(book=book.id)))
+@pytest.mark.parametrize(
+    ("method", "url", "status", "expected"),
+    [
+        ("get", "/api/books/", 200, {"replica"}),
+        ("get", "/api/books/{book}/", 200, {"replica"}),
+        ("get", "/api/books/999/", 404, {"replica"}),
+        ("get", "/api/partner/books/999/", 404, {"replica"}),
+        ("get", "/api/archive/", 200, {"archive"}),
+        ("get", "/api/no-such-thing/", 404, set()),
+        ("get", "/api/isbn-check/", 405, set()),
+        ("post", "/api/isbn-check/", 400, set()),
+    ],
+)
+def test_a_read_connects_only_to_the_database_it_reads(
+    api, book, archived, method, url, status, expected
+):
+    response, opened = aliases_connected_by(lambda: getattr(api, method)(url.format(book=book.id)))
     assert response.status_code == status
     assert opened == expected
 

@@ -18,7 +18,8 @@ def test_the_test_client_re_raises_a_misconfiguration(api, book, tracked_errors)
     with pytest.raises(ImproperlyConfigured, match="PAYMENT_API_KEY"):
         api.post(f"/api/books/{book.id}/sell/")
     assert [(e["type"], e["path"]) for e in tracked_errors] == [
-        (ImproperlyConfigured, f"/api/books/{book.id}/sell/")]
+        (ImproperlyConfigured, f"/api/books/{book.id}/sell/")
+    ]
 
 
 def test_callers_get_a_500_without_the_exception_text(clerk, book, tracked_errors):
@@ -61,8 +62,12 @@ class MisconfigurationTests(TestCase):
 
     def test_the_misconfiguration_is_raised_in_the_test_and_nothing_is_sold(self):
         user = User.objects.create_user("clerk")
-        book = Book.objects.create(title="The Dispossessed", isbn=DISPOSSESSED, in_stock=3,
-                                   author=Author.objects.create(name="Ursula K. Le Guin"))
+        book = Book.objects.create(
+            title="The Dispossessed",
+            isbn=DISPOSSESSED,
+            in_stock=3,
+            author=Author.objects.create(name="Ursula K. Le Guin"),
+        )
         self.client.force_authenticate(user)
         with self.assertRaises(ImproperlyConfigured):
             self.client.post(f"/api/books/{book.id}/sell/")

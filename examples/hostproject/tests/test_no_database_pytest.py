@@ -23,9 +23,12 @@ def test_the_401_text_can_be_changed_with_the_fixture(override_error):
 
 
 def test_a_bad_isbn_is_400_in_problem_json(client):
-    response = client.post("/api/isbn-check/", {"isbn": "nope"},
-                           content_type="application/json",
-                           HTTP_ACCEPT="application/problem+json")
+    response = client.post(
+        "/api/isbn-check/",
+        {"isbn": "nope"},
+        content_type="application/json",
+        HTTP_ACCEPT="application/problem+json",
+    )
     exc = assert_error_response(response, 400, key="invalid_request", error_code=2)
     assert response["Content-Type"] == "application/problem+json"
     assert exc.details == [("isbn", "An ISBN-13 has 13 digits.")]

@@ -22,23 +22,27 @@ class ErrorsWithoutDatabaseTests(SimpleTestCase):
         self.assertIn("POST", response["Allow"])
 
     def test_a_bad_isbn_is_400(self):
-        response = self.client.post("/api/isbn-check/", {"isbn": "978-0-14-303943-4"},
-                                    content_type="application/json")
+        response = self.client.post(
+            "/api/isbn-check/", {"isbn": "978-0-14-303943-4"}, content_type="application/json"
+        )
         exc = assert_error_response(response, 400, key="invalid_request")
         self.assertEqual(exc.details, [("isbn", "The ISBN's check digit is wrong.")])
 
     def test_the_status_can_be_changed_for_a_block(self):
         with override_error("invalid_request", status=422):
-            response = self.client.post("/api/isbn-check/", {"isbn": "x"},
-                                        content_type="application/json")
+            response = self.client.post(
+                "/api/isbn-check/", {"isbn": "x"}, content_type="application/json"
+            )
         assert_error_response(response, 422, key="invalid_request")
-        response = self.client.post("/api/isbn-check/", {"isbn": "x"},
-                                    content_type="application/json")
+        response = self.client.post(
+            "/api/isbn-check/", {"isbn": "x"}, content_type="application/json"
+        )
         assert_error_response(response, 400, key="invalid_request")
 
     def test_a_good_isbn_is_normalised(self):
-        response = self.client.post("/api/isbn-check/", {"isbn": "978-0-14-303943-3"},
-                                    content_type="application/json")
+        response = self.client.post(
+            "/api/isbn-check/", {"isbn": "978-0-14-303943-3"}, content_type="application/json"
+        )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"isbn": "9780143039433"})
 
@@ -52,8 +56,12 @@ class IsbnCheckOnItsOwnTests(URLPatternsTestCase):
         self.assertEqual(exc.details, [("isbn", "An ISBN-13 has 13 digits.")])
 
     def test_a_bad_isbn_in_problem_json(self):
-        response = APIClient().post("/api/isbn-check/", {"isbn": "12"}, format="json",
-                                    HTTP_ACCEPT="application/problem+json")
+        response = APIClient().post(
+            "/api/isbn-check/",
+            {"isbn": "12"},
+            format="json",
+            HTTP_ACCEPT="application/problem+json",
+        )
         assert_error_response(response, 400, key="invalid_request", error_code=2)
         body = response.json()
         self.assertEqual((body["status"], body["key"]), (400, "invalid_request"))

@@ -30,8 +30,11 @@ def test_a_rejected_book_sends_no_email(api, author, mailoutbox):
 
 
 def test_an_import_with_one_bad_book_adds_none(api, author, mailoutbox):
-    books = [new_book(author, EARTHSEA), new_book(author, LEFT_HAND, "The Left Hand"),
-             new_book(author, "9780441000594", "Typo")]
+    books = [
+        new_book(author, EARTHSEA),
+        new_book(author, LEFT_HAND, "The Left Hand"),
+        new_book(author, "9780441000594", "Typo"),
+    ]
     response = api.post("/api/books/import/", books, format="json")
     assert_error_response(response, 400, key="invalid_request")
     assert not Book.objects.exists()

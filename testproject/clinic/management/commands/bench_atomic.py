@@ -85,22 +85,34 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         # Many short rounds: a set-up's sample and the next one's run close together in
         # time, so their ratio is little disturbed by other load on the machine.
-        parser.add_argument("--requests", type=int, default=30,
-                            help="requests per set-up per round (default 30)")
+        parser.add_argument(
+            "--requests", type=int, default=30, help="requests per set-up per round (default 30)"
+        )
         parser.add_argument("--rounds", type=int, default=60, help="rounds (default 60)")
-        parser.add_argument("--max-seconds", type=float, default=120.0,
-                            help="stop starting new rounds after this long (default 120)")
-        parser.add_argument("--test-database", action="store_true",
-                            help="run on throwaway test databases created (and dropped) on the "
-                                 "configured servers, as the test runner does, instead of the "
-                                 "configured, migrated databases")
+        parser.add_argument(
+            "--max-seconds",
+            type=float,
+            default=120.0,
+            help="stop starting new rounds after this long (default 120)",
+        )
+        parser.add_argument(
+            "--test-database",
+            action="store_true",
+            help="run on throwaway test databases created (and dropped) on the "
+            "configured servers, as the test runner does, instead of the "
+            "configured, migrated databases",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["test_database"]:
             self._bench(options)
             return
-        created = setup_databases(verbosity=0, interactive=False,
-                                  aliases=set(connections.settings), serialized_aliases=set())
+        created = setup_databases(
+            verbosity=0,
+            interactive=False,
+            aliases=set(connections.settings),
+            serialized_aliases=set(),
+        )
         try:
             self._bench(options)
         finally:
@@ -108,15 +120,18 @@ class Command(BaseCommand):
 
     def _bench(self, options: dict[str, Any]) -> None:
         if Group._meta.db_table not in connections["default"].introspection.table_names():
-            raise CommandError("The database has no auth tables: run `manage.py migrate` "
-                               "first, or pass --test-database.")
+            raise CommandError(
+                "The database has no auth tables: run `manage.py migrate` "
+                "first, or pass --test-database."
+            )
         requests, rounds = max(options["requests"], 1), max(options["rounds"], 1)
         aliases = _aliases()
         others = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE_PATH]
         factory = RequestFactory()
         scenarios: dict[str, Callable[[], HttpRequest]] = {
-            "write": lambda: factory.post("/bench/write/", data=b"{}",
-                                          content_type="application/json"),
+            "write": lambda: factory.post(
+                "/bench/write/", data=b"{}", content_type="application/json"
+            ),
             "read": lambda: factory.get("/bench/read/"),
             "read, @non_atomic view": lambda: factory.get("/bench/read-non-atomic/"),
         }
@@ -129,8 +144,9 @@ class Command(BaseCommand):
                     "atomic_requests": (self._handler(others), True),
                     "middleware": (self._handler([MIDDLEWARE_PATH, *others]), False),
                 }
-                results = self._measure(setups, scenarios, aliases, requests, rounds,
-                                        options["max_seconds"])
+                results = self._measure(
+                    setups, scenarios, aliases, requests, rounds, options["max_seconds"]
+                )
                 resolve_us = self._time_resolve()
         finally:
             Group.objects.filter(name__startswith=PREFIX).delete()
@@ -142,13 +158,17 @@ class Command(BaseCommand):
         with override_settings(MIDDLEWARE=middleware):
             return WSGIHandler()  # loads the middleware chain now
 
-    def _measure(self, setups: dict[str, tuple[WSGIHandler, bool]],
-                 scenarios: dict[str, Callable[[], HttpRequest]], aliases: list[str],
-                 requests: int, rounds: int, max_seconds: float) -> Samples:
+    def _measure(
+        self,
+        setups: dict[str, tuple[WSGIHandler, bool]],
+        scenarios: dict[str, Callable[[], HttpRequest]],
+        aliases: list[str],
+        requests: int,
+        rounds: int,
+        max_seconds: float,
+    ) -> Samples:
         """(wall, CPU) seconds per request, one sample per (scenario, set-up) and round."""
-        samples: Samples = {
-            (scenario, setup): [] for scenario in scenarios for setup in setups
-        }
+        samples: Samples = {(scenario, setup): [] for scenario in scenarios for setup in setups}
         order = list(setups)
         started = time.perf_counter()
         for round_number in range(rounds + 1):  # round 0 warms up and is discarded
@@ -159,14 +179,19 @@ class Command(BaseCommand):
                 for setup in order:
                     handler, atomic_requests = setups[setup]
                     count = requests if round_number else max(requests // 10, 5)
-                    wall, cpu = self._run(handler, make_request, aliases, atomic_requests,
-                                          count)
+                    wall, cpu = self._run(handler, make_request, aliases, atomic_requests, count)
                     if round_number:
                         samples[scenario, setup].append((wall / count, cpu / count))
         return samples
 
-    def _run(self, handler: WSGIHandler, make_request: Callable[[], HttpRequest],
-             aliases: list[str], atomic_requests: bool, count: int) -> tuple[float, float]:
+    def _run(
+        self,
+        handler: WSGIHandler,
+        make_request: Callable[[], HttpRequest],
+        aliases: list[str],
+        atomic_requests: bool,
+        count: int,
+    ) -> tuple[float, float]:
         for alias in aliases:
             connections.settings[alias]["ATOMIC_REQUESTS"] = atomic_requests
         built = [make_request() for _ in range(count)]
@@ -194,29 +219,42 @@ class Command(BaseCommand):
 
     # -- reporting -------------------------------------------------------------------------
 
-    def _report(self, results: Samples, aliases: list[str], requests: int,
-                resolve_us: float) -> None:
+    def _report(
+        self, results: Samples, aliases: list[str], requests: int, resolve_us: float
+    ) -> None:
         vendors = ", ".join(f"{a}={connections[a].vendor}" for a in aliases)
         rounds = len(next(iter(results.values())))
         out = self.stdout.write
-        out(f"bench_atomic: aliases wrapped: {vendors}; {rounds} rounds x {requests} requests "
-            f"per set-up; median µs per request")
+        out(
+            f"bench_atomic: aliases wrapped: {vendors}; {rounds} rounds x {requests} requests "
+            f"per set-up; median µs per request"
+        )
         for index, clock in enumerate(("wall clock", "CPU time of this process")):
             out(f"\n{clock}:")
-            out(f"  {'scenario':<24}{'none':>9}{'ATOMIC_REQUESTS':>17}{'middleware':>12}"
-                f"{'ratio':>8}{'ratio IQR':>13}")
+            out(
+                f"  {'scenario':<24}{'none':>9}{'ATOMIC_REQUESTS':>17}{'middleware':>12}"
+                f"{'ratio':>8}{'ratio IQR':>13}"
+            )
             for scenario in dict.fromkeys(s for s, _ in results):
-                none, atomic, ours = ([sample[index] for sample in results[scenario, setup]]
-                                      for setup in ("none", "atomic_requests", "middleware"))
+                none, atomic, ours = (
+                    [sample[index] for sample in results[scenario, setup]]
+                    for setup in ("none", "atomic_requests", "middleware")
+                )
                 # A round's samples ran back to back: their ratio cancels slow drift.
                 ratios = sorted(m / a for m, a in zip(ours, atomic, strict=True))
                 iqr = f"{ratios[len(ratios) // 4]:.2f}-{ratios[(3 * len(ratios)) // 4]:.2f}"
-                out(f"  {scenario:<24}{statistics.median(none) * 1e6:>9.1f}"
+                out(
+                    f"  {scenario:<24}{statistics.median(none) * 1e6:>9.1f}"
                     f"{statistics.median(atomic) * 1e6:>17.1f}"
                     f"{statistics.median(ours) * 1e6:>12.1f}"
-                    f"{statistics.median(ratios):>8.3f}{iqr:>13}")
-        out("\nratio = middleware / ATOMIC_REQUESTS, median of per-round ratios (goal: <= 1.05). "
+                    f"{statistics.median(ratios):>8.3f}{iqr:>13}"
+                )
+        out(
+            "\nratio = middleware / ATOMIC_REQUESTS, median of per-round ratios (goal: <= 1.05). "
             "The @non_atomic row is a view opted out of both. CPU time leaves out waiting for "
-            "the database server and the disk.")
-        out(f"resolve() of the URL: {resolve_us:.1f} µs (the middleware does not resolve "
-            f"in __call__; it learns the view in process_view).")
+            "the database server and the disk."
+        )
+        out(
+            f"resolve() of the URL: {resolve_us:.1f} µs (the middleware does not resolve "
+            f"in __call__; it learns the view in process_view)."
+        )

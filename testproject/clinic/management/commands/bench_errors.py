@@ -62,8 +62,12 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 BENCH_CACHE = "apierrors-bench"
 # Ratio to DRF's stock handler the whole view call must stay under (issue 12).
-GOALS = {"NotFound": 1.15, "ValidationError, 5 fields": 1.15,
-         "list error, 20 items": 1.15, "list error, 1,000 items": 1.5}
+GOALS = {
+    "NotFound": 1.15,
+    "ValidationError, 5 fields": 1.15,
+    "list error, 20 items": 1.15,
+    "list error, 1,000 items": 1.5,
+}
 
 # -- what fails ----------------------------------------------------------------------------
 
@@ -82,8 +86,9 @@ class ItemSerializer(serializers.Serializer):
 
 
 def five_field_error() -> ValidationError:
-    serializer = PersonSerializer(data={"name": "much too long", "email": "nope", "age": -1,
-                                        "country": "XX"})
+    serializer = PersonSerializer(
+        data={"name": "much too long", "email": "nope", "age": -1, "country": "XX"}
+    )
     serializer.is_valid()
     return ValidationError(serializer.errors)
 
@@ -96,9 +101,12 @@ def list_error(items: int) -> ValidationError:
 
 
 def cases() -> list[tuple[str, Exception]]:
-    return [("NotFound", NotFound()), ("ValidationError, 5 fields", five_field_error()),
-            ("list error, 20 items", list_error(20)),
-            ("list error, 1,000 items", list_error(1000))]
+    return [
+        ("NotFound", NotFound()),
+        ("ValidationError, 5 fields", five_field_error()),
+        ("list error, 20 items", list_error(20)),
+        ("list error, 1,000 items", list_error(1000)),
+    ]
 
 
 # -- the views -----------------------------------------------------------------------------
@@ -146,16 +154,25 @@ class RequestView(BenchView):
 
 
 def request_view(handler: str) -> Callable[..., Any]:
-    cls = type(f"RequestView_{handler}", (RequestView,), {
-        "handler_name": handler,
-        "content_negotiation_class": (RequestView.content_negotiation_class
-                                      if handler == "apierrors" else DefaultContentNegotiation),
-    })
+    cls = type(
+        f"RequestView_{handler}",
+        (RequestView,),
+        {
+            "handler_name": handler,
+            "content_negotiation_class": (
+                RequestView.content_negotiation_class
+                if handler == "apierrors"
+                else DefaultContentNegotiation
+            ),
+        },
+    )
     return cls.as_view()
 
 
-urlpatterns = [path(f"bench/{name}/<str:kind>/", request_view(name), kwargs={"handler": name})
-               for name in HANDLERS]
+urlpatterns = [
+    path(f"bench/{name}/<str:kind>/", request_view(name), kwargs={"handler": name})
+    for name in HANDLERS
+]
 
 
 # -- timing --------------------------------------------------------------------------------
@@ -166,8 +183,7 @@ def stats_on_and_off(func: Callable[[], Any]) -> dict[str, Callable[[], Any]]:
     flusher thread writing every STATS_FLUSH_SECONDS) and off: the switch is set before
     each call, so both are timed interleaved in one run."""
     config = counter.config or counter.configure()
-    on, off = dataclasses.replace(config, enabled=True), dataclasses.replace(config,
-                                                                             enabled=False)
+    on, off = dataclasses.replace(config, enabled=True), dataclasses.replace(config, enabled=False)
 
     def with_stats() -> Any:
         counter.config = on
@@ -228,8 +244,9 @@ def summarize(samples: dict[str, list[float]]) -> dict[str, float]:
     for name, key in (("drf", "ratio"), ("std", "vs std")):
         if name in samples:
             result[key] = statistics.median(
-                ours / theirs for ours, theirs in zip(samples["apierrors"], samples[name],
-                                                      strict=True))
+                ours / theirs
+                for ours, theirs in zip(samples["apierrors"], samples[name], strict=True)
+            )
     return result
 
 
@@ -239,8 +256,9 @@ def summarize(samples: dict[str, list[float]]) -> dict[str, float]:
 def redis_reachable(url: str) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379),
-                                      timeout=0.5):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=0.5
+        ):
             return True
     except OSError:
         return False
@@ -248,15 +266,20 @@ def redis_reachable(url: str) -> bool:
 
 def cache_setups(redis_url: str, names: list[str]) -> dict[str, dict[str, Any]]:
     """Set-up name → CACHES entry for the stamp."""
-    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
-             "KEY_PREFIX": "apierrors-bench",
-             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": redis_url,
+        "KEY_PREFIX": "apierrors-bench",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
     known = {
         "redis": redis,
         # Nothing listens on port 1: every stamp read fails (the README's "cache down").
         "redis-down": {**redis, "LOCATION": "redis://127.0.0.1:1/0"},
-        "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                   "LOCATION": "apierrors-bench"},
+        "locmem": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "apierrors-bench",
+        },
     }
     return {name: known[name] for name in names}
 
@@ -266,39 +289,67 @@ def stamp_in(cache: dict[str, Any], check_seconds: float | None) -> Iterator[Non
     apierrors = {**getattr(settings, "APIERRORS", {}), "CACHE_ALIAS": BENCH_CACHE}
     if check_seconds is not None:
         apierrors["STAMP_CHECK_SECONDS"] = check_seconds
-    with override_settings(CACHES={**settings.CACHES, BENCH_CACHE: cache},
-                           APIERRORS=apierrors):
+    with override_settings(CACHES={**settings.CACHES, BENCH_CACHE: cache}, APIERRORS=apierrors):
         catalog.reset()
         yield
     catalog.reset()
 
 
 class Command(BaseCommand):
-    help = ("Time apierrors' exception handler against DRF's stock one (and "
-            "drf-standardized-errors, if installed): whole view calls, the handler alone, "
-            "and requests, with the stamp in Redis and in a process-local cache.")
+    help = (
+        "Time apierrors' exception handler against DRF's stock one (and "
+        "drf-standardized-errors, if installed): whole view calls, the handler alone, "
+        "and requests, with the stamp in Redis and in a process-local cache."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seconds", type=float, default=0.3,
-                            help="measuring time per case and handler (default 0.3)")
-        parser.add_argument("--format", dest="error_format", default=None,
-                            help="error format for apierrors (default: DEFAULT_FORMAT)")
-        parser.add_argument("--redis-url", default=os.environ.get(
-            "APIERRORS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        parser.add_argument(
+            "--seconds",
+            type=float,
+            default=0.3,
+            help="measuring time per case and handler (default 0.3)",
+        )
+        parser.add_argument(
+            "--format",
+            dest="error_format",
+            default=None,
+            help="error format for apierrors (default: DEFAULT_FORMAT)",
+        )
+        parser.add_argument(
+            "--redis-url",
+            default=os.environ.get("APIERRORS_REDIS_URL", "redis://127.0.0.1:6379/0"),
             help="Redis for the stamp (default: $APIERRORS_REDIS_URL or "
-                 "redis://127.0.0.1:6379/0); keys are prefixed apierrors-bench")
-        parser.add_argument("--setups", default="redis,locmem",
-                            help="comma-separated stamp caches: redis, locmem, redis-down "
-                                 "(default redis,locmem)")
-        parser.add_argument("--check-seconds", type=float, default=None,
-                            help="APIERRORS['STAMP_CHECK_SECONDS'] to measure with (default: "
-                                 "the project's setting); 0 reads the stamp on every error")
-        parser.add_argument("--no-requests", action="store_true",
-                            help="leave out the test-client requests (the slowest rows)")
+            "redis://127.0.0.1:6379/0); keys are prefixed apierrors-bench",
+        )
+        parser.add_argument(
+            "--setups",
+            default="redis,locmem",
+            help="comma-separated stamp caches: redis, locmem, redis-down (default redis,locmem)",
+        )
+        parser.add_argument(
+            "--check-seconds",
+            type=float,
+            default=None,
+            help="APIERRORS['STAMP_CHECK_SECONDS'] to measure with (default: "
+            "the project's setting); 0 reads the stamp on every error",
+        )
+        parser.add_argument(
+            "--no-requests",
+            action="store_true",
+            help="leave out the test-client requests (the slowest rows)",
+        )
 
-    def handle(self, *args: Any, seconds: float, error_format: str | None, redis_url: str,
-               setups: str, check_seconds: float | None, no_requests: bool, **options: Any
-               ) -> None:
+    def handle(
+        self,
+        *args: Any,
+        seconds: float,
+        error_format: str | None,
+        redis_url: str,
+        setups: str,
+        check_seconds: float | None,
+        no_requests: bool,
+        **options: Any,
+    ) -> None:
         seconds = min(max(seconds, 0.05), 10.0)
         error_format = error_format or api_settings.DEFAULT_FORMAT
         self.stdout.write(
@@ -313,51 +364,62 @@ class Command(BaseCommand):
         measure(self.view_calls(NotFound(), error_format), min(seconds, 0.2))
         for name, cache in cache_setups(redis_url, names).items():
             if name == "redis" and not redis_reachable(redis_url):
-                self.stdout.write(f"\n== stamp in Redis at {redis_url}: not reachable, "
-                                  f"skipped ==")
+                self.stdout.write(f"\n== stamp in Redis at {redis_url}: not reachable, skipped ==")
                 continue
             with stamp_in(cache, check_seconds):
                 interval = catalog._check_seconds()
                 where = cache["LOCATION"] if "Redis" in cache["BACKEND"] else "this process"
                 self.stdout.write(
                     f"\n== stamp in {cache['BACKEND'].rsplit('.', 1)[-1]} ({name}, {where}); "
-                    f"STAMP_CHECK_SECONDS={interval:g} ==")
+                    f"STAMP_CHECK_SECONDS={interval:g} =="
+                )
                 with contextlib.suppress(Exception):  # connect now, not in the first round
                     caches[BENCH_CACHE].get("apierrors-bench-warmup", None)
                 self.print_table(self.run_setup(error_format, seconds, no_requests))
                 self.print_stats_cost(error_format, seconds)
 
-    def run_setup(self, error_format: str, seconds: float, no_requests: bool
-                  ) -> list[tuple[str, dict[str, float]]]:
+    def run_setup(
+        self, error_format: str, seconds: float, no_requests: bool
+    ) -> list[tuple[str, dict[str, float]]]:
         rows = []
         for name, exc in cases():
-            rows.append((f"view: {name}", summarize(measure(
-                self.view_calls(exc, error_format), seconds))))
+            rows.append(
+                (f"view: {name}", summarize(measure(self.view_calls(exc, error_format), seconds)))
+            )
         for name, exc in cases():
-            rows.append((f"handler: {name}", summarize(measure(
-                self.handler_calls(exc, error_format), seconds))))
+            rows.append(
+                (
+                    f"handler: {name}",
+                    summarize(measure(self.handler_calls(exc, error_format), seconds)),
+                )
+            )
         if not no_requests:
             RequestView.error_format = error_format
             with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"]):
-                for name, kind in [("request: 404 (test client)", "404"),
-                                   ("request: 422 (test client)", "422")]:
+                for name, kind in [
+                    ("request: 404 (test client)", "404"),
+                    ("request: 422 (test client)", "422"),
+                ]:
                     # A request costs ~30x a handler call and varies more: measure longer.
-                    rows.append((name, summarize(measure(self.request_calls(kind),
-                                                         3 * seconds))))
+                    rows.append((name, summarize(measure(self.request_calls(kind), 3 * seconds))))
         return rows
 
     def print_stats_cost(self, error_format: str, seconds: float) -> None:
         """The same whole view call with error statistics on and off, interleaved."""
-        self.stdout.write(f"{'statistics (same view call)':<38}{'on µs':>13}{'off µs':>10}"
-                          f"{'on/off':>7}")
+        self.stdout.write(
+            f"{'statistics (same view call)':<38}{'on µs':>13}{'off µs':>10}{'on/off':>7}"
+        )
         try:
             for name, exc in cases()[:2]:
                 ours = self.view_calls(exc, error_format)["apierrors"]
                 samples = measure(stats_on_and_off(ours), seconds)
                 ratio = statistics.median(
-                    on / off for on, off in zip(samples["on"], samples["off"], strict=True))
-                self.stdout.write(f"{'view: ' + name:<38}{statistics.median(samples['on']):>13.1f}"
-                                  f"{statistics.median(samples['off']):>10.1f}{ratio:>7.2f}")
+                    on / off for on, off in zip(samples["on"], samples["off"], strict=True)
+                )
+                self.stdout.write(
+                    f"{'view: ' + name:<38}{statistics.median(samples['on']):>13.1f}"
+                    f"{statistics.median(samples['off']):>10.1f}{ratio:>7.2f}"
+                )
         finally:
             counter.config = None  # back to the project's own STATS
 
@@ -371,12 +433,12 @@ class Command(BaseCommand):
                 response = view(WSGIRequest(dict(environ)))  # a new request, as a server has
                 response.render()
                 return response.content
+
             return call
 
         return {handler: call_with(handler) for handler in HANDLERS}
 
-    def handler_calls(self, exc: Exception, error_format: str
-                      ) -> dict[str, Callable[[], Any]]:
+    def handler_calls(self, exc: Exception, error_format: str) -> dict[str, Callable[[], Any]]:
         view = view_class("apierrors", error_format)()
         view.kwargs = {}
         request = Request(APIRequestFactory().get("/api/v1/bench/"))
@@ -402,6 +464,7 @@ class Command(BaseCommand):
                 response = client.get(url)
                 assert response.status_code == expected, (url, response.status_code)
                 return response.content
+
             return call
 
         return {handler: call_with(handler) for handler in HANDLERS}

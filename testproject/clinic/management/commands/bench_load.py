@@ -59,8 +59,9 @@ def parse_wrk(output: str) -> dict[str, float]:
     for percent in ("50", "90", "99"):
         match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
         result[f"p{percent}"] = float(match.group(1)) * _UNITS[match.group(2)]
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     result["socket_errors"] = sum(int(n) for n in errors.groups()) if errors else 0
     return result
 
@@ -70,10 +71,30 @@ class Gunicorn:
 
     def __init__(self, workers: int, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "testproject.wsgi:application",
-             "--workers", str(workers), "--bind", "127.0.0.1:0", "--timeout", "30",
-             "--graceful-timeout", "3", "--log-level", "info", "--backlog", "256"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "testproject.wsgi:application",
+                "--workers",
+                str(workers),
+                "--bind",
+                "127.0.0.1:0",
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "3",
+                "--log-level",
+                "info",
+                "--backlog",
+                "256",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.base, self.booted, self.log = "", 0, []
         threading.Thread(target=self._read_log, daemon=True).start()
 
@@ -102,30 +123,50 @@ class Gunicorn:
 
 
 class Command(BaseCommand):
-    help = ("The demo under gunicorn on PostgreSQL + Redis, driven by wrk: requests per second "
-            "and latency for a 404, a 400, a 422 and a 200, with apierrors' exception handler, "
-            "DRF's stock one and drf-standardized-errors' (if installed).")
+    help = (
+        "The demo under gunicorn on PostgreSQL + Redis, driven by wrk: requests per second "
+        "and latency for a 404, a 400, a 422 and a 200, with apierrors' exception handler, "
+        "DRF's stock one and drf-standardized-errors' (if installed)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seconds", type=float, default=3.0,
-                            help="wrk duration per case, handler and round (default 3)")
+        parser.add_argument(
+            "--seconds",
+            type=float,
+            default=3.0,
+            help="wrk duration per case, handler and round (default 3)",
+        )
         parser.add_argument("--rounds", type=int, default=2, help="rounds (default 2)")
         parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (3)")
-        parser.add_argument("--connections", dest="wrk_connections", type=int, default=8,
-                            help="wrk connections (default 8, on 2 wrk threads)")
+        parser.add_argument(
+            "--connections",
+            dest="wrk_connections",
+            type=int,
+            default=8,
+            help="wrk connections (default 8, on 2 wrk threads)",
+        )
 
-    def handle(self, *args: Any, seconds: float, rounds: int, workers: int,
-               wrk_connections: int, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        seconds: float,
+        rounds: int,
+        workers: int,
+        wrk_connections: int,
+        **options: Any,
+    ) -> None:
         self.check_set_up()
         seconds = min(max(seconds, 1.0), 30.0)
         rounds = min(max(rounds, 1), 10)
         for alias in ("default", "other"):
             # "…_load": never the test runner's database, even when run from a test.
             test = connections[alias].settings_dict.setdefault("TEST", {})
-            test["NAME"] = (test.get("NAME")
-                            or "test_" + connections[alias].settings_dict["NAME"]) + "_load"
-        created = setup_databases(verbosity=0, interactive=False,
-                                  aliases={"default", "other"}, serialized_aliases=set())
+            test["NAME"] = (
+                test.get("NAME") or "test_" + connections[alias].settings_dict["NAME"]
+            ) + "_load"
+        created = setup_databases(
+            verbosity=0, interactive=False, aliases={"default", "other"}, serialized_aliases=set()
+        )
         try:
             load_demo_data()
             env = {
@@ -140,8 +181,9 @@ class Command(BaseCommand):
                 try:
                     self.check_answers(server.base)
                 except (OSError, CommandError) as exc:
-                    raise CommandError(f"{exc}\ngunicorn's log:\n"
-                                       + "".join(server.log[-30:])) from exc
+                    raise CommandError(
+                        f"{exc}\ngunicorn's log:\n" + "".join(server.log[-30:])
+                    ) from exc
                 results = self.run_wrk(server.base, seconds, rounds, wrk_connections)
             finally:
                 server.stop()
@@ -161,12 +203,14 @@ class Command(BaseCommand):
             raise CommandError(
                 "bench_load measures the set-up the README prescribes for several processes: "
                 "run it as `APIERRORS_DB=postgres APIERRORS_CACHE=redis python manage.py "
-                f"bench_load` (now: database {vendor}, cache {backend.rsplit('.', 1)[-1]}).")
+                f"bench_load` (now: database {vendor}, cache {backend.rsplit('.', 1)[-1]})."
+            )
         for alias in ("default", "other"):
             host = connections[alias].settings_dict.get("HOST") or "127.0.0.1"
             if host not in ("127.0.0.1", "localhost", "::1"):
-                raise CommandError(f"DATABASES[{alias!r}] is on {host}: bench_load runs "
-                                   f"against 127.0.0.1 only.")
+                raise CommandError(
+                    f"DATABASES[{alias!r}] is on {host}: bench_load runs against 127.0.0.1 only."
+                )
 
     def check_answers(self, base: str) -> None:
         """One request per case and handler, before measuring: the status must be right."""
@@ -174,35 +218,49 @@ class Command(BaseCommand):
             for case, (status, method, path) in CASES.items():
                 data = INVALID_PERSON.encode() if method == "POST" else None
                 request = urllib.request.Request(
-                    f"{base}/bench/{name}/{path}", data=data, method=method,
-                    headers={"Content-Type": "application/json"})
+                    f"{base}/bench/{name}/{path}",
+                    data=data,
+                    method=method,
+                    headers={"Content-Type": "application/json"},
+                )
                 try:  # a worker's first request imports the app: allow for a slow start
                     with urllib.request.urlopen(request, timeout=60) as response:
                         got = response.status
                 except urllib.error.HTTPError as error:
                     got = error.code
                 if got != status:
-                    raise CommandError(f"{method} /bench/{name}/{path} answered {got}, not "
-                                       f"{status} ({case})")
+                    raise CommandError(
+                        f"{method} /bench/{name}/{path} answered {got}, not {status} ({case})"
+                    )
 
     # -- measuring -------------------------------------------------------------------------
 
-    def run_wrk(self, base: str, seconds: float, rounds: int, connections: int
-                ) -> dict[tuple[str, str], list[dict[str, float]]]:
+    def run_wrk(
+        self, base: str, seconds: float, rounds: int, connections: int
+    ) -> dict[tuple[str, str], list[dict[str, float]]]:
         results: dict[tuple[str, str], list[dict[str, float]]] = {
-            (case, name): [] for case in CASES for name in HANDLERS}
+            (case, name): [] for case in CASES for name in HANDLERS
+        }
         order = list(HANDLERS)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_POST)
 
         def wrk(name: str, method: str, path: str, duration: float) -> dict[str, float]:
-            command = ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--latency",
-                       "--timeout", "5s"]
+            command = [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{duration:g}s",
+                "--latency",
+                "--timeout",
+                "5s",
+            ]
             if method == "POST":
                 command += ["-s", script.name]
             command.append(f"{base}/bench/{name}/{path}")
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=duration + 30, check=True)
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=duration + 30, check=True
+            )
             return parse_wrk(done.stdout)
 
         try:
@@ -222,21 +280,33 @@ class Command(BaseCommand):
 
     # -- reporting -------------------------------------------------------------------------
 
-    def report(self, results: dict[tuple[str, str], list[dict[str, float]]], seconds: float,
-               rounds: int, workers: int, connections: int) -> None:
+    def report(
+        self,
+        results: dict[tuple[str, str], list[dict[str, float]]],
+        seconds: float,
+        rounds: int,
+        workers: int,
+        connections: int,
+    ) -> None:
         out = self.stdout.write
-        out(f"\nbench_load: gunicorn {workers} sync workers on 127.0.0.1, PostgreSQL + Redis; "
+        out(
+            f"\nbench_load: gunicorn {workers} sync workers on 127.0.0.1, PostgreSQL + Redis; "
             f"wrk 2 threads, {connections} connections, {seconds:g} s per run, {rounds} "
-            f"round(s); medians of the rounds (ratios: of the per-round ratios)")
+            f"round(s); medians of the rounds (ratios: of the per-round ratios)"
+        )
         has_std = "std" in HANDLERS
-        header = (f"{'case':<19}{'handler':<11}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}"
-                  f"{'p99 ms':>9}{'req/s vs DRF':>14}{'p50 vs DRF':>12}")
+        header = (
+            f"{'case':<19}{'handler':<11}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}"
+            f"{'p99 ms':>9}{'req/s vs DRF':>14}{'p50 vs DRF':>12}"
+        )
         out(header)
         out("-" * len(header))
         for case in CASES:
             medians = {
-                name: {k: statistics.median(r[k] for r in results[case, name])
-                       for k in ("rps", "p50", "p90", "p99", "socket_errors")}
+                name: {
+                    k: statistics.median(r[k] for r in results[case, name])
+                    for k in ("rps", "p50", "p90", "p99", "socket_errors")
+                }
                 for name in HANDLERS
             }
             drf = results[case, "drf"]
@@ -245,20 +315,23 @@ class Command(BaseCommand):
                 # Per round, the handlers ran back to back: the median of those ratios
                 # cancels what disturbed a round (the machine is shared with wrk and the
                 # servers).
-                rps_ratio = statistics.median(r["rps"] / d["rps"]
-                                              for r, d in zip(results[case, name], drf,
-                                                              strict=True))
-                p50_ratio = statistics.median(r["p50"] / d["p50"]
-                                              for r, d in zip(results[case, name], drf,
-                                                              strict=True))
+                rps_ratio = statistics.median(
+                    r["rps"] / d["rps"] for r, d in zip(results[case, name], drf, strict=True)
+                )
+                p50_ratio = statistics.median(
+                    r["p50"] / d["p50"] for r, d in zip(results[case, name], drf, strict=True)
+                )
                 label = {"apierrors": "apierrors", "drf": "DRF stock", "std": "drf-std"}[name]
-                out(f"{case:<19}{label:<11}{m['rps']:>9.0f}{m['p50']:>9.2f}{m['p90']:>9.2f}"
+                out(
+                    f"{case:<19}{label:<11}{m['rps']:>9.0f}{m['p50']:>9.2f}{m['p90']:>9.2f}"
                     f"{m['p99']:>9.2f}{rps_ratio:>14.2f}{p50_ratio:>12.2f}"
-                    + (f"   ({m['socket_errors']:.0f} socket errors)"
-                       if m["socket_errors"] else ""))
-        out("req/s vs DRF = apierrors (or drf-std) requests per second / DRF stock's (higher "
+                    + (f"   ({m['socket_errors']:.0f} socket errors)" if m["socket_errors"] else "")
+                )
+        out(
+            "req/s vs DRF = apierrors (or drf-std) requests per second / DRF stock's (higher "
             "is better); p50 vs DRF = median latency ratio (lower is better)."
-            + ("" if has_std else " drf-standardized-errors: not installed."))
+            + ("" if has_std else " drf-standardized-errors: not installed.")
+        )
 
 
 def database_name(alias: str) -> str:

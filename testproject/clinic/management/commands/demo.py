@@ -12,8 +12,11 @@ class Command(BaseCommand):
     help = "Migrate, load the demo clinic data, create an admin login, and serve on 127.0.0.1."
 
     def add_arguments(self, parser):
-        parser.add_argument("--addrport", default="127.0.0.1:8000",
-                            help="Where to serve (default 127.0.0.1:8000), as runserver takes it.")
+        parser.add_argument(
+            "--addrport",
+            default="127.0.0.1:8000",
+            help="Where to serve (default 127.0.0.1:8000), as runserver takes it.",
+        )
         parser.add_argument("--no-serve", action="store_true", help="Set up, print, and exit.")
 
     def handle(self, *args, addrport, no_serve, **options):
@@ -23,7 +26,8 @@ class Command(BaseCommand):
         practitioner = Practitioner.objects.order_by("pk").first()
         password = secrets.token_urlsafe(12)
         admin, _ = get_user_model().objects.get_or_create(
-            username="admin", defaults={"is_staff": True, "is_superuser": True})
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
         admin.is_staff = admin.is_superuser = True
         admin.set_password(password)
         admin.save()
@@ -33,7 +37,7 @@ class Command(BaseCommand):
         self.stdout.write(f"""
   Admin:      {base}/admin/   user: admin   password: {password}
   Dictionary: {base}/errors/
-  API token:  {tokens['north']}   (North Clinic; South Clinic: {tokens['south']})
+  API token:  {tokens["north"]}   (North Clinic; South Clinic: {tokens["south"]})
 
   Try:
     curl -i {base}/api/v1/patients/{DEMO_PATIENT_ID}/ {auth}    # 200, an ETag
