@@ -53,6 +53,7 @@ from .formats.docplanner import DocplannerFormat
 from .formats.fhir import FhirFormat
 from .formats.problem import ProblemFormat
 from .formats.shipstream import ShipStreamFormat
+from .models import FHIR_ISSUE_TYPES
 from .published import public_entries
 from .throttling import RateLimitHeadersMixin
 
@@ -60,39 +61,6 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 OPENAPI_MIDDLEWARE = "apierrors.openapi.OpenAPIValidationMiddleware"
 
-FHIR_ISSUE_TYPES = [
-    "invalid",
-    "structure",
-    "required",
-    "value",
-    "invariant",
-    "security",
-    "login",
-    "unknown",
-    "expired",
-    "forbidden",
-    "suppressed",
-    "processing",
-    "not-supported",
-    "duplicate",
-    "multiple-matches",
-    "not-found",
-    "deleted",
-    "too-long",
-    "code-invalid",
-    "extension",
-    "too-costly",
-    "business-rule",
-    "conflict",
-    "transient",
-    "lock-error",
-    "no-store",
-    "exception",
-    "timeout",
-    "incomplete",
-    "throttled",
-    "informational",
-]
 
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": "string", "nullable": True}
@@ -121,7 +89,7 @@ FORMAT_SCHEMAS: dict[type[ErrorFormat], tuple[str, dict[str, Any]]] = {
                                 "type": "string",
                                 "enum": ["fatal", "error", "warning", "information"],
                             },
-                            "code": {"type": "string", "enum": FHIR_ISSUE_TYPES},
+                            "code": {"type": "string", "enum": list(FHIR_ISSUE_TYPES)},
                             "details": {"type": "object", "properties": {"text": _STRING}},
                             "expression": {"type": "array", "items": _STRING},
                             "diagnostics": _STRING,
