@@ -9,6 +9,7 @@ them, and on SQLite they would wait for the test's open transaction).
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -82,6 +83,11 @@ class RedisServer:
     """A private redis-server on 127.0.0.1 that a test can stop and start again."""
 
     def __init__(self, tmp_path: Path) -> None:
+        if shutil.which("redis-server") is None:
+            pytest.skip(
+                "needs the redis-server program (Debian's redis-server package) to stop and"
+                " restart a Redis of its own; it is not installed here"
+            )
         self.port = free_port()
         self.dir = tmp_path
         self.process: subprocess.Popen | None = None
