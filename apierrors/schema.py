@@ -46,7 +46,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from .catalog import Entry, get_entry
-from .conditional import ConditionalMixin
+from .conditional import WRITE_METHODS, ConditionalMixin
 from .conf import api_settings
 from .formats import ErrorFormat, choose_format, get_format
 from .formats.docplanner import DocplannerFormat
@@ -58,7 +58,6 @@ from .published import public_entries
 from .throttling import RateLimitHeadersMixin
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 OPENAPI_MIDDLEWARE = "apierrors.openapi.OpenAPIValidationMiddleware"
 
 
