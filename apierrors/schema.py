@@ -9,8 +9,9 @@ in ``ErrorResponsesMixin`` instead). For every operation it works out, from the 
 dictionary entries the operation can answer with, and adds one response per status:
 
 * the body schema of the format the operation answers in (the view's ``error_format``, else
-  ``DEFAULT_FORMAT``; plus FHIR and problem+json, which a client may pick with ``Accept``),
-  with ``error_code``/``key`` constrained to the possible entries where the format has them;
+  ``DEFAULT_FORMAT``; plus every format with a media type of its own, which a client may pick
+  with ``Accept``), as each format states it (``ErrorFormat.openapi_component``), narrowed to
+  the possible entries where the format names them (``ErrorFormat.openapi_constraint``);
 * the ``X-Error-Code``/``X-Error-Key`` headers as enums of those entries, and the status's
   own headers (``WWW-Authenticate``, ``Retry-After``, ``X-Rate-Limit-Remaining``, ``X-Request-ID``);
 * ``x-error-codes``: ``[{"key", "error_code", "title"}]``, and the same list in the description.
