@@ -305,3 +305,24 @@ def test_two_bodies_under_one_component_name_are_reported(client, settings, monk
     with_formats(settings)
     client.get("/api/schema/?format=json")
     assert warnings and "'ProblemDetails'" in warnings[0] and "openapi_name" in warnings[0]
+
+
+class LevelledFormat(PlainFormat):
+    """A schema with an enum, which drf-spectacular's enum hook lifts into a component."""
+
+    openapi_schema = {
+        "type": "object",
+        "properties": {"level": {"type": "string", "enum": ["low", "high"]}},
+    }
+
+
+def test_a_format_schema_is_the_same_in_every_generated_schema(client, settings):
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "FORMATS": {"levelled": "tests.test_openapi_schema.LevelledFormat"},
+        "DEFAULT_FORMAT": "levelled",
+    }
+    first = client.get("/api/schema/?format=json").json()
+    second = client.get("/api/schema/?format=json").json()
+    assert first == second  # the hook changed a copy, never the class's own schema
+    assert LevelledFormat.openapi_schema["properties"]["level"]["enum"] == ["low", "high"]

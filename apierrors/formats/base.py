@@ -1,6 +1,7 @@
 """What a format is: a media type, a function from a normalized error to a body, and the
 body's OpenAPI schema."""
 
+import copy
 import json
 from collections.abc import Sequence
 from operator import itemgetter
@@ -114,7 +115,8 @@ class ErrorFormat:
         """(component name, schema) of the body. (A schema that must be built when asked, after
         the app registry is ready, say, can be a property: FHIR's is.)"""
         name = self.openapi_name or f"{type(self).__name__}Body"
-        return name, self.openapi_schema or {"type": "object"}
+        # A copy: drf-spectacular's enum hook rewrites the schemas it is given in place.
+        return name, copy.deepcopy(self.openapi_schema) or {"type": "object"}
 
     def openapi_constraint(self, entries: Sequence[Entry]) -> dict[str, Any] | None:
         """What the body is for ``entries`` (the dictionary entries one operation answers with
