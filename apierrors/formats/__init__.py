@@ -49,6 +49,11 @@ def _formats_by_media_type() -> tuple[tuple[str, str], ...]:
     return tuple((m, n) for m, n in pairs if m != "application/json")
 
 
+def accept_formats() -> list[ErrorFormat]:
+    """The formats ``Accept`` chooses by a media type of their own, by name."""
+    return [get_format(n) for _m, n in _formats_by_media_type()]
+
+
 def error_media_types() -> frozenset[str]:
     """Media types that select an error format (and no success renderer)."""
     return frozenset(m for m, _n in _formats_by_media_type())
@@ -99,6 +104,7 @@ def clear_format_caches(**kwargs: Any) -> None:
 __all__ = [
     "BUILTIN_FORMATS",
     "ErrorFormat",
+    "accept_formats",
     "choose_format",
     "clear_format_caches",
     "error_media_types",
