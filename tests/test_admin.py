@@ -132,7 +132,7 @@ def test_search_by_key_code_and_text(admin_client, query, expected):
     [
         ({"status_class": "5"}, {"internal_error", "service_unavailable"}, {"unknown_resource"}),
         ({"origin": "custom"}, {"slot_taken"}, {"unknown_resource"}),
-        ({"origin": "edited"}, {"conflict"}, {"unknown_resource", "slot_taken"}),
+        ({"origin": "edited"}, {"conflict", "protected"}, {"unknown_resource", "slot_taken"}),
         ({"origin": "builtin"}, {"unknown_resource"}, {"conflict", "slot_taken"}),
         ({"missing": "pl"}, {"slot_taken", "conflict"}, {"unknown_resource", "translated"}),
         ({"is_public__exact": "0"}, {"hidden"}, {"unknown_resource"}),
@@ -144,6 +144,7 @@ def test_filters(admin_client, params, included, excluded):
     translated = ErrorCodeFactory(key="translated")
     ErrorTranslationFactory(error=translated, language="pl", message="Po polsku {thing}")
     ErrorCode.objects.filter(key="conflict").update(message="Edited by support.")
+    ErrorCode.objects.filter(key="protected").update(description="Also when a practice still has bookings.")
     response = admin_client.get(CHANGELIST, params)
     assert response.status_code == 200
     keys = {o.key for o in response.context["cl"].result_list}
