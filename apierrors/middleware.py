@@ -12,6 +12,7 @@ and its limits.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any
@@ -99,6 +100,7 @@ class _Block:
         "connection",
         "nested_at",
         "outermost",
+        "owner",
         "pending",
         "rollback_exc",
         "shadowed",
@@ -109,6 +111,7 @@ class _Block:
         # Connections are per thread and every step of a request runs in one thread (the
         # thread-sensitive one under ASGI), so the lookup is done once.
         self.connection = connection
+        self.owner = threading.get_ident()
         self.atomic = _RequestAtomic(alias)
         self.begun = self.outermost = self.pending = False
         self.changes: int | None = None
@@ -132,7 +135,7 @@ class _Block:
         attrs = connection.__dict__
         self.shadowed = {name: attrs.get(name, _ABSENT) for name in names}
         for name in names:
-            attrs[name] = self._first_use(name)
+            attrs[name] = self._first_use(name, self.shadowed[name])
         if self.nested_at is None:
             # Django refuses a durable block when an atomic block is on the stack: ours is
             # there already, so the view gets the error that names the opt-out (as when it
@@ -143,8 +146,11 @@ class _Block:
         self, execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any
     ) -> Any:
         # Nested only (see __init__): the savepoint goes in before the first statement
-        # that may change something, a view's own SAVEPOINT included.
-        if not str(sql).lstrip()[:8].upper().startswith(_READS):
+        # that may change something, a view's own SAVEPOINT included (in this request's
+        # thread: a connection can be shared, see _first_use).
+        if self.owner == threading.get_ident() and not str(sql).lstrip()[:8].upper().startswith(
+            _READS
+        ):
             self.begin()
         return execute(sql, params, many, context)
 
@@ -169,8 +175,14 @@ class _Block:
                     del blocks[index]
                     break
 
-    def _first_use(self, name: str) -> Callable[..., Any]:
+    def _first_use(self, name: str, previous: Any) -> Callable[..., Any]:
         def first_use(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != self.owner:
+                # Another thread on a connection shared with this request's (Django's live
+                # server over an in-memory SQLite database): its use is not this request's.
+                if previous is not _ABSENT:
+                    return previous(*args, **kwargs)
+                return getattr(type(self.connection), name)(self.connection, *args, **kwargs)
             self.begin()
             return getattr(self.connection, name)(*args, **kwargs)  # the real one now
 
