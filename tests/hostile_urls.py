@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apierrors.middleware import AtomicRequestsMiddleware
+from apierrors.transactions.middleware import AtomicRequestsMiddleware
 from testproject import urls as project_urls
 
 

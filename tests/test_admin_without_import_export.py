@@ -20,7 +20,7 @@ SCRIPT = textwrap.dedent("""
     from django.contrib.auth.models import User
     from django.test import Client
     from django.test.utils import setup_test_environment
-    from apierrors import admin as errors_admin
+    from apierrors.admin import dictionary as errors_admin
     from apierrors.models import ErrorCode
     setup_test_environment()
     assert not errors_admin.IMPORT_EXPORT

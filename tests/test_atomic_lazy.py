@@ -20,9 +20,9 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory, SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 
-from apierrors.catalog import catalog
-from apierrors.middleware import DURABLE_MESSAGE, AtomicRequestsMiddleware
+from apierrors.dictionary.catalog import catalog
 from apierrors.testing import assert_error_response
+from apierrors.transactions.middleware import DURABLE_MESSAGE, AtomicRequestsMiddleware
 from tests.atomic_app import views
 
 ALIASES = ("default", "other")

@@ -21,7 +21,7 @@ from django.db import connections, transaction
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, RequestFactory, override_settings
 
-from apierrors.middleware import DURABLE_MESSAGE, AtomicRequestsMiddleware
+from apierrors.transactions.middleware import DURABLE_MESSAGE, AtomicRequestsMiddleware
 from tests.atomic_app import views
 
 pytestmark = [

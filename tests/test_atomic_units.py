@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from apierrors.middleware import AtomicRequestsMiddleware, non_atomic
+from apierrors.transactions.middleware import AtomicRequestsMiddleware, non_atomic
 
 
 @pytest.mark.parametrize("aliases", [["replica"], "default"])
@@ -43,7 +43,7 @@ def test_opt_out_through_django_decorators_on_a_class():
     from django.utils.decorators import method_decorator
     from django.views import View
 
-    from apierrors.atomic import view_facts
+    from apierrors.transactions.view_policy import view_facts
 
     @method_decorator(transaction.non_atomic_requests(using="other"), name="dispatch")
     class DispatchOptOut(View):
@@ -69,7 +69,7 @@ def test_opt_out_through_django_decorators_on_a_class():
 def test_unhashable_view_callable_is_inspected_without_caching():
     from django.test import RequestFactory
 
-    from apierrors.atomic import view_facts
+    from apierrors.transactions.view_policy import view_facts
 
     class Unhashable:
         __hash__ = None

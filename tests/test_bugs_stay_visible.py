@@ -17,7 +17,7 @@ from django.db import connections
 from django.http import HttpRequest
 from django.test import Client
 
-from apierrors.handler import set_rollback
+from apierrors.handling.handler import set_rollback
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.raising.urls")]
 

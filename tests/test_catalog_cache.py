@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.core.cache import caches
 
-from apierrors.catalog import STAMP_KEY, catalog
+from apierrors.dictionary.catalog import STAMP_KEY, catalog
 from apierrors.models import ErrorCode
 
 pytestmark = [

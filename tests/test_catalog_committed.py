@@ -15,7 +15,7 @@ from django.db import connections, transaction
 from django.urls import include, path
 from rest_framework.views import APIView
 
-from apierrors.catalog import STAMP_KEY, get_entry
+from apierrors.dictionary.catalog import STAMP_KEY, get_entry
 from apierrors.exceptions import APIError
 from apierrors.models import ErrorCode
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from apierrors.catalog import STAMP_KEY, dictionary_changed
+from apierrors.dictionary.catalog import STAMP_KEY, dictionary_changed
 from apierrors.models import ErrorCode, ErrorTranslation
 
 from .factories import ErrorCodeFactory, ErrorTranslationFactory

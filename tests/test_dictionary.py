@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from apierrors.declared import BUILTIN_ERRORS
+from apierrors.dictionary.declared import BUILTIN_ERRORS
 from apierrors.models import ErrorCode
 
 from .factories import ErrorCodeFactory
@@ -73,7 +73,7 @@ def test_sync_skips_a_key_whose_code_is_taken(caplog):
 
 
 def test_code_declared_exception_is_synced():
-    from apierrors.declared import DECLARED, DeclaredError
+    from apierrors.dictionary.declared import DECLARED, DeclaredError
     from apierrors.exceptions import UnprocessableEntity
 
     try:

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from apierrors.normalized import Detail, flatten_errors
+from apierrors.handling.normalized import Detail, flatten_errors
 
 
 class ItemSerializer(serializers.Serializer):

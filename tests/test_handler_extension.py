@@ -9,8 +9,8 @@ from django.core.checks import run_checks
 from django.test import Client, override_settings
 
 from apierrors.conf import api_settings
-from apierrors.declared import DECLARED, DeclaredError, declare
-from apierrors.handler import ExceptionHandler, get_handler
+from apierrors.dictionary.declared import DECLARED, DeclaredError, declare
+from apierrors.handling.handler import ExceptionHandler, get_handler
 from tests.extension import errors, handlers
 from tests.factories import ErrorCodeFactory
 

@@ -15,8 +15,8 @@ from django.core.checks import run_checks
 from django.db import connections
 from django.test import Client
 
-from apierrors import openapi
-from apierrors.views import MAX_OWNER_SEGMENTS
+from apierrors.http.routing import MAX_OWNER_SEGMENTS
+from apierrors.openapi import validation as openapi
 
 from .hostile_urls import SECRET, CountingPattern
 from .test_runtime_resilience import database_unreachable
@@ -77,9 +77,7 @@ def test_deeply_nested_json_is_a_parse_error_not_a_500(request, client, demo, va
 
 
 @pytest.mark.parametrize("validation", [False, True], ids=["plain", "openapi"])
-def test_json_nested_1000_deep_is_a_client_error_on_every_python(
-    request, client, demo, validation
-):
+def test_json_nested_1000_deep_is_a_client_error_on_every_python(request, client, demo, validation):
     # The 2 KB body: 3.11 cannot parse it (parse_error); 3.12+ parses it, and then
     # the endpoint refuses a list where it wants an object. Never a 500.
     nested = "[" * 1000 + "]" * 1000

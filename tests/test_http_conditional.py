@@ -2,7 +2,7 @@
 
 import pytest
 
-from apierrors.conditional import parse_etags, strong_match, weak_match
+from apierrors.http.conditional import parse_etags, strong_match, weak_match
 from testproject.clinic.demo_data import DEMO_PATIENT_ID
 from testproject.clinic.models import Patient
 from testproject.clinic.views import PatientViewSet

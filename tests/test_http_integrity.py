@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import IntegrityError
 
-from apierrors.integrity import UniqueViolation, unique_violation
+from apierrors.handling.integrity import UniqueViolation, unique_violation
 from testproject.clinic.models import Appointment, Patient
 
 

@@ -11,8 +11,8 @@ from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.urls import reverse
 
+from apierrors.admin.resources import ErrorCodeResource
 from apierrors.models import ErrorCode, ErrorTranslation
-from apierrors.resources import ErrorCodeResource
 
 from .factories import ErrorCodeFactory, ErrorTranslationFactory
 
@@ -251,7 +251,7 @@ def test_dumpdata_loaddata_moves_the_dictionary_by_key(tmp_path):
     ErrorTranslation.objects.all().delete()
     ErrorCode.objects.all().delete()
     ErrorCodeFactory(key="only_here", error_code=5000)
-    from apierrors.sync import sync_declared_codes
+    from apierrors.dictionary.sync import sync_declared_codes
 
     sync_declared_codes()
     ids_before = dict(ErrorCode.objects.values_list("key", "pk"))

@@ -10,8 +10,8 @@ import pytest
 import tablib
 from django.urls import reverse
 
+from apierrors.admin.resources import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
 from apierrors.models import ErrorCode
-from apierrors.resources import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from apierrors.message_template import parse_template, placeholders, render_template
+from apierrors.dictionary.message_template import parse_template, placeholders, render_template
 
 
 def render(template: str, **params) -> str:

@@ -13,7 +13,7 @@ pytest.importorskip("drf_spectacular")
 
 from django.test import override_settings
 
-from apierrors import openapi
+from apierrors.openapi import validation as openapi
 from testproject.clinic.demo_data import DEMO_TOKEN
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.openapi_urls")]

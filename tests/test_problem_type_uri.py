@@ -10,11 +10,11 @@ import json
 import pytest
 from django.test import Client
 
-from apierrors.catalog import dictionary_changed, get_entry
+from apierrors.dictionary.catalog import dictionary_changed, get_entry
 from apierrors.formats import get_format
 from apierrors.formats.problem import ProblemFormat
+from apierrors.handling.normalized import NormalizedError
 from apierrors.models import ErrorCode
-from apierrors.normalized import NormalizedError
 
 pytestmark = [
     pytest.mark.urls("tests.test_runtime_urls"),

@@ -203,7 +203,7 @@ def test_internal_and_unknown_entries_have_no_page(client, internal):
 
 def test_internal_entry_still_answers_errors_with_its_page_hidden(internal):
     # Leaving an entry out of the dictionary does not change what the API answers.
-    from apierrors.catalog import get_entry
+    from apierrors.dictionary.catalog import get_entry
 
     assert get_entry("fraud_suspected").error_code == 9999
 

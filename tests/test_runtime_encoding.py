@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
-from apierrors.catalog import Entry
+from apierrors.dictionary.catalog import Entry
 from apierrors.formats import BUILTIN_FORMATS
 from apierrors.formats.base import encode_json
 from apierrors.formats.fhir import FhirFormat
-from apierrors.handler import ErrorResponse, get_handler
-from apierrors.normalized import Detail, NormalizedError
+from apierrors.handling.handler import ErrorResponse, get_handler
+from apierrors.handling.normalized import Detail, NormalizedError
 
 # Any text: quotes, backslashes, control characters, U+2028, astral planes.
 texts = st.text(max_size=10)

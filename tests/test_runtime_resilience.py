@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.db import connections
 from django.test import Client
 
-from apierrors.catalog import STAMP_KEY, catalog
+from apierrors.dictionary.catalog import STAMP_KEY, catalog
 from apierrors.models import ErrorCode
 
 from . import test_runtime_urls

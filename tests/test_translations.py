@@ -3,8 +3,8 @@
 import pytest
 from django.utils.translation import gettext, override
 
-from apierrors.catalog import Entry, get_entry
-from apierrors.declared import BUILTIN_ERRORS
+from apierrors.dictionary.catalog import Entry, get_entry
+from apierrors.dictionary.declared import BUILTIN_ERRORS
 from apierrors.models import ErrorCode
 
 from .factories import ErrorCodeFactory, ErrorTranslationFactory
@@ -113,7 +113,7 @@ def test_every_builtin_text_ships_translated(language):
 
 @pytest.mark.parametrize("language", ["pl", "es"])
 def test_translated_templates_keep_their_placeholders(language):
-    from apierrors.message_template import placeholders
+    from apierrors.dictionary.message_template import placeholders
 
     with override(language):
         for e in BUILTIN_ERRORS:

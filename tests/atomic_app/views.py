@@ -43,7 +43,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apierrors.middleware import non_atomic
+from apierrors.transactions.middleware import non_atomic
 
 # (alias, tag) for every on_commit callback that ran; tests clear it.
 CALLS: list[tuple[str, str]] = []

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from apierrors.handler import Classified, ExceptionHandler
+from apierrors.handling.handler import Classified, ExceptionHandler
 
 from .errors import SlotTaken
 

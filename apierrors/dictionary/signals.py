@@ -18,7 +18,7 @@ def invalidate_on_commit(sender: type, instance: Any, using: str, **kwargs: Any)
 
 
 def sync_after_migrate(using: str, **kwargs: Any) -> None:
-    from .models import ErrorCode
+    from ..models import ErrorCode
     from .sync import sync_declared_codes
 
     # Only where the table exists (a router may keep it off some databases).
@@ -49,6 +49,6 @@ def settings_changed(setting: str, **kwargs: Any) -> None:
     if setting in ("APIERRORS", "CACHES"):
         catalog.reset()
     elif setting in _ORIGIN_SETTINGS:
-        from .formats import clear_format_caches
+        from ..formats import clear_format_caches
 
         clear_format_caches()

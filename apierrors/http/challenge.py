@@ -18,7 +18,7 @@ from typing import Any
 
 from rest_framework.settings import api_settings as drf_settings
 
-from .conf import api_settings
+from ..conf import api_settings
 
 
 def authenticators(request: Any, view: Any) -> list[Any]:

@@ -1,6 +1,6 @@
 """Which views AtomicRequestsMiddleware treats as API views, and which opt out, on which aliases.
 
-The transaction mechanics live in ``apierrors.middleware``; this module only looks at views.
+The transaction mechanics live in ``middleware.py``; this module only looks at views.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest
 
-from .conf import api_settings
+from ..conf import api_settings
 
 
 def maintenance_switch() -> bool | Callable[[HttpRequest], bool]:

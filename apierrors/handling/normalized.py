@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
 
-from .catalog import Entry
+from ..dictionary.catalog import Entry
 
 
 class Detail(NamedTuple):

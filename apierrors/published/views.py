@@ -39,8 +39,8 @@ from django.utils.translation import (
 )
 from django.views.decorators.http import require_safe
 
-from .catalog import Entry, catalog
-from .declared import DECLARED
+from ..dictionary.catalog import Entry, catalog
+from ..dictionary.declared import DECLARED
 from .preview import render_formats
 
 # Short enough that an edit in the admin reaches readers within a minute; the ETag makes

@@ -53,13 +53,13 @@ from openapi_core.validation.request.exceptions import (
 )
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from .challenge import www_authenticate
-from .conf import api_settings
-from .exceptions import APIError
-from .handler import build_error_response
-from .logsafe import log_safe
-from .normalized import Detail
-from .views import is_api_request
+from ..conf import api_settings
+from ..exceptions import APIError
+from ..handling.handler import build_error_response
+from ..handling.logsafe import log_safe
+from ..handling.normalized import Detail
+from ..http.challenge import www_authenticate
+from ..http.routing import is_api_request
 
 logger = logging.getLogger("apierrors")
 

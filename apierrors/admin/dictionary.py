@@ -31,12 +31,12 @@ from django.utils.translation import gettext, ngettext, override
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from .declared import DECLARED
-from .integrity import UniqueViolation, unique_violation
-from .message_template import parse_template
-from .models import ErrorCode, ErrorTranslation
-from .preview import entry_from_instance, entry_from_values, preview
-from .stats.admin import ErrorStatsAdminMixin
+from ..dictionary.declared import DECLARED
+from ..dictionary.message_template import parse_template
+from ..handling.integrity import UniqueViolation, unique_violation
+from ..models import ErrorCode, ErrorTranslation
+from ..published.preview import entry_from_instance, entry_from_values, preview
+from ..stats.admin import ErrorStatsAdminMixin
 
 try:  # optional: apierrors[admin]
     from import_export.admin import ImportExportModelAdmin

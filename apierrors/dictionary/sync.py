@@ -15,7 +15,7 @@ def sync_declared_codes(using: str = DEFAULT_DB_ALIAS) -> list[str]:
     An existing key is left exactly as it is. A missing key whose ``error_code`` is already
     used by another row is skipped with a warning, since two entries must not share a code.
     """
-    from .models import ErrorCode
+    from ..models import ErrorCode
 
     with transaction.atomic(using=using):
         rows = ErrorCode.objects.using(using).values_list("key", "error_code")

@@ -15,12 +15,12 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import override
 
-from .catalog import Entry
-from .declared import DECLARED
-from .formats import BUILTIN_FORMATS, get_format
-from .handler import get_handler
-from .message_template import parse_template
-from .normalized import NormalizedError
+from ..dictionary.catalog import Entry
+from ..dictionary.declared import DECLARED
+from ..dictionary.message_template import parse_template
+from ..formats import BUILTIN_FORMATS, get_format
+from ..handling.handler import get_handler
+from ..handling.normalized import NormalizedError
 
 # Sample values for the built-in placeholders; any other name shows as <name>.
 SAMPLE_PARAMS: dict[str, str] = {
