@@ -44,6 +44,20 @@ FHIR_ISSUE_TYPES = (
 )
 FHIR_SEVERITIES = ("fatal", "error", "warning", "information")
 
+# A dictionary entry's own fields, in the admin's order: the ErrorCode columns an admin edits,
+# imports and exports, and the catalog's Entry is built from (translations aside).
+ENTRY_FIELDS = (
+    "key",
+    "error_code",
+    "status",
+    "title",
+    "message",
+    "fhir_code",
+    "severity",
+    "is_public",
+    "description",
+)
+
 
 def validate_template(value: str) -> None:
     parse_template(value)

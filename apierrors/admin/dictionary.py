@@ -31,10 +31,11 @@ from django.utils.translation import gettext, ngettext, override
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from ..dictionary.catalog import shipped_text, translation_for
 from ..dictionary.declared import DECLARED
 from ..dictionary.message_template import parse_template
 from ..handling.integrity import UniqueViolation, unique_violation
-from ..models import ErrorCode, ErrorTranslation
+from ..models import ENTRY_FIELDS, ErrorCode, ErrorTranslation
 from ..published.preview import entry_from_instance, entry_from_values, preview
 from ..stats.admin import ErrorStatsAdminMixin
 
@@ -67,15 +68,19 @@ def _other_languages() -> list[tuple[str, str]]:
 def _has_builtin_translation(obj: ErrorCode, language: str) -> bool:
     """The entry's message is the unedited built-in one and a shipped .mo translates it."""
     declared = DECLARED.get(obj.key)
-    if declared is None or obj.message != declared.message:
+    if declared is None:
         return False
     with override(language):
-        return gettext(declared.message) != declared.message
+        return shipped_text(obj.message, declared.message) != obj.message
 
 
 def _translated_languages(obj: ErrorCode) -> list[str]:
-    rows = {t.language for t in obj.translations.all() if t.message}
-    return [c for c, _n in _other_languages() if c in rows or _has_builtin_translation(obj, c)]
+    rows = {t.language: (t.title, t.message) for t in obj.translations.all()}
+    return [
+        c
+        for c, _n in _other_languages()
+        if (translation_for(rows, c) or ("", ""))[1] or _has_builtin_translation(obj, c)
+    ]
 
 
 class StatusClassFilter(admin.SimpleListFilter):
@@ -152,17 +157,7 @@ class ErrorCodeForm(forms.ModelForm):
 
     class Meta:
         model = ErrorCode
-        fields = [
-            "key",
-            "error_code",
-            "status",
-            "title",
-            "message",
-            "fhir_code",
-            "severity",
-            "is_public",
-            "description",
-        ]
+        fields = list(ENTRY_FIELDS)
         widgets = {
             "message": forms.Textarea(attrs={"rows": 2, "cols": 80}),
             "description": forms.Textarea(attrs={"rows": 3, "cols": 80}),
@@ -534,20 +529,7 @@ class ErrorCodeAdmin(ErrorStatsAdminMixin, _AdminBase):  # + error statistics (s
         )
         form.is_valid()  # fills form.instance with the values given; errors shown with them
         instance = form.instance
-        entry_values = {
-            f: getattr(instance, f)
-            for f in (
-                "key",
-                "error_code",
-                "status",
-                "title",
-                "message",
-                "fhir_code",
-                "severity",
-                "description",
-                "is_public",
-            )
-        }
+        entry_values = {f: getattr(instance, f) for f in ENTRY_FIELDS}
         translations = _posted_translations(request.POST)
         if translations is None and obj is not None:
             translations = {t.language: (t.title, t.message) for t in obj.translations.all()}

@@ -28,7 +28,7 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
 from ..dictionary.message_template import placeholders
-from ..models import ErrorCode, ErrorTranslation, check_placeholders
+from ..models import ENTRY_FIELDS, ErrorCode, ErrorTranslation, check_placeholders
 from .spreadsheet import escape_cell, looks_like_formula, unescape_cell
 
 _PENDING = "_apierrors_pending_translations"
@@ -140,17 +140,7 @@ class ErrorCodeResource(resources.ModelResource):
     class Meta:
         model = ErrorCode
         import_id_fields = ["key"]
-        fields = [
-            "key",
-            "error_code",
-            "status",
-            "title",
-            "message",
-            "fhir_code",
-            "severity",
-            "is_public",
-            "description",
-        ]
+        fields = list(ENTRY_FIELDS)
         clean_model_instances = True  # the model's validation, as in the admin form
         skip_unchanged = True
         report_skipped = True

@@ -5,7 +5,8 @@ missing keys (``migrate``, ``manage.py sync_error_codes``). When the database ca
 these declarations are the last fallback, so an error response can always be rendered.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from django.utils.translation import gettext_noop as _
 
@@ -20,6 +21,10 @@ class DeclaredError:
     fhir_code: str
     severity: str = "error"
     description: str = ""
+
+    def values(self) -> dict[str, Any]:
+        """The declared fields by name: an ErrorCode row's or an Entry's keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 BUILTIN_ERRORS: tuple[DeclaredError, ...] = (

@@ -32,16 +32,7 @@ def sync_declared_codes(using: str = DEFAULT_DB_ALIAS) -> list[str]:
                     declared.error_code,
                 )
                 continue
-            ErrorCode.objects.using(using).create(
-                key=declared.key,
-                error_code=declared.error_code,
-                status=declared.status,
-                title=declared.title,
-                message=declared.message,
-                fhir_code=declared.fhir_code,
-                severity=declared.severity,
-                description=declared.description,
-            )
+            ErrorCode.objects.using(using).create(**declared.values())
             used_codes.add(declared.error_code)
             created.append(declared.key)
     return created

@@ -10,8 +10,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
+from ..accept import parse_accept, preferred
 from ..conf import api_settings, settings_cached
-from ..http.accept import parse_accept, preferred
 from .base import ErrorFormat
 from .docplanner import DocplannerFormat
 from .fhir import FhirFormat
@@ -47,6 +47,11 @@ def _formats_by_media_type() -> tuple[tuple[str, str], ...]:
     names = {*BUILTIN_FORMATS, *api_settings.FORMATS}
     pairs = ((get_format(n).media_type, n) for n in sorted(names))
     return tuple((m, n) for m, n in pairs if m != "application/json")
+
+
+def accept_formats() -> list[ErrorFormat]:
+    """The formats ``Accept`` chooses by a media type of their own, by name."""
+    return [get_format(n) for _m, n in _formats_by_media_type()]
 
 
 def error_media_types() -> frozenset[str]:
@@ -99,6 +104,7 @@ def clear_format_caches(**kwargs: Any) -> None:
 __all__ = [
     "BUILTIN_FORMATS",
     "ErrorFormat",
+    "accept_formats",
     "choose_format",
     "clear_format_caches",
     "error_media_types",

@@ -1,5 +1,7 @@
-"""What a format is: a media type and a function from a normalized error to a body."""
+"""What a format is: a media type, a function from a normalized error to a body, and the
+body's OpenAPI schema."""
 
+import copy
 import json
 from collections.abc import Sequence
 from operator import itemgetter
@@ -7,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from ..dictionary.catalog import Entry
 from ..handling.normalized import NormalizedError
 
 # One encoder for every body: compact, UTF-8 as is. Reused, since building one per response
@@ -83,16 +86,43 @@ def spliced_paths(
     return encoded.replace(_SEP_JSON, between)
 
 
+def error_code_enum(entries: Sequence[Entry]) -> dict[str, Any]:
+    """The schema of an ``error_code`` member naming one of ``entries``."""
+    return {"type": "integer", "enum": sorted(e.error_code for e in entries)}
+
+
 class ErrorFormat:
     """Subclass and register by dotted path in ``APIERRORS["FORMATS"]`` to add a format.
 
     ``render`` is the format: it returns the body. ``render_json`` is only its encoding; the
     built-in formats write it directly (a 1,000-item validation error is then no slower than
     DRF's own), always to the same bytes as ``encode_json(render(...))``.
+
+    ``apierrors.schema`` documents the body as the component ``openapi_component()`` names
+    (from ``openapi_name`` and ``openapi_schema``; without them, ``<ClassName>Body``, any JSON
+    object), narrowed per operation by ``openapi_constraint()``. A subclass of a built-in
+    format inherits its schema; one that changes the body sets both attributes.
     """
 
     name: str = ""
     media_type: str = "application/json"
+    #: The body's OpenAPI schema; None documents it as any JSON object.
+    openapi_schema: dict[str, Any] | None = None
+    #: The name of its component in the schema (``#/components/schemas/<name>``).
+    openapi_name: str = ""
+
+    def openapi_component(self) -> tuple[str, dict[str, Any]]:
+        """(component name, schema) of the body. (A schema that must be built when asked, after
+        the app registry is ready, say, can be a property: FHIR's is.)"""
+        name = self.openapi_name or f"{type(self).__name__}Body"
+        # A copy: drf-spectacular's enum hook rewrites the schemas it is given in place.
+        return name, copy.deepcopy(self.openapi_schema) or {"type": "object"}
+
+    def openapi_constraint(self, entries: Sequence[Entry]) -> dict[str, Any] | None:
+        """What the body is for ``entries`` (the dictionary entries one operation answers with
+        at one status) beyond the component: a schema combined with it by ``allOf``, such as
+        ``error_code`` as an enum of theirs; None when the body does not name the entry."""
+        return None
 
     def render(self, error: NormalizedError, request: HttpRequest | None) -> dict[str, Any]:
         raise NotImplementedError

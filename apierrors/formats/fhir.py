@@ -31,6 +31,36 @@ _DETAIL_CODES_JSON = {key: json_string(code) for key, code in _DETAIL_CODES.item
 class FhirFormat(ErrorFormat):
     name = "fhir"
     media_type = "application/fhir+json"
+    openapi_name = "OperationOutcome"
+
+    @property
+    def openapi_schema(self) -> dict[str, Any]:  # type: ignore[override]
+        """Built when asked: the issue codes are the model's, and need the app registry."""
+        from ..models import FHIR_ISSUE_TYPES, FHIR_SEVERITIES
+
+        string = {"type": "string"}
+        issue = {
+            "type": "object",
+            "required": ["severity", "code"],
+            "properties": {
+                "severity": {"type": "string", "enum": list(FHIR_SEVERITIES)},
+                "code": {"type": "string", "enum": list(FHIR_ISSUE_TYPES)},
+                "details": {"type": "object", "properties": {"text": string}},
+                "expression": {"type": "array", "items": string},
+                "diagnostics": string,
+            },
+        }
+        return {
+            "type": "object",
+            "description": "FHIR R4 OperationOutcome; one issue per field error.",
+            "required": ["resourceType", "issue"],
+            "properties": {
+                # A pattern, not a one-value enum: drf-spectacular's enum hook would lift that
+                # into a component of its own.
+                "resourceType": {"type": "string", "pattern": "^OperationOutcome$"},
+                "issue": {"type": "array", "minItems": 1, "items": issue},
+            },
+        }
 
     def render(self, error: NormalizedError, request: HttpRequest | None) -> dict[str, Any]:
         entry = error.entry

@@ -1,20 +1,25 @@
 """RFC 9457 problem details, with the dictionary's ``error_code`` and field ``errors``."""
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
+from ..dictionary.catalog import Entry
 from ..handling.normalized import NormalizedError
 from .base import (
     LONG_LIST,
     ErrorFormat,
     alike,
+    error_code_enum,
     json_string,
     json_value,
     spliced_paths,
 )
+
+_STRING = {"type": "string"}
 
 
 def json_pointer(path: str) -> str:
@@ -29,6 +34,34 @@ def json_pointer(path: str) -> str:
 class ProblemFormat(ErrorFormat):
     name = "problem"
     media_type = "application/problem+json"
+    openapi_name = "ProblemDetails"
+    openapi_schema = {
+        "type": "object",
+        "description": "RFC 9457 problem details, with the dictionary's code and key.",
+        "required": ["type", "title", "status", "detail", "error_code", "key", "errors"],
+        "properties": {
+            "type": {"type": "string", "format": "uri-reference"},
+            "title": _STRING,
+            "status": {"type": "integer"},
+            "detail": _STRING,
+            "instance": _STRING,
+            "error_code": {"type": "integer"},
+            "key": _STRING,
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["pointer", "detail"],
+                    "properties": {
+                        "pointer": _STRING,
+                        "detail": _STRING,
+                        "code": {"type": "string", "nullable": True},
+                    },
+                },
+            },
+            "request_id": _STRING,
+        },
+    }
 
     def render(self, error: NormalizedError, request: HttpRequest | None) -> dict[str, Any]:
         entry = error.entry
@@ -49,6 +82,15 @@ class ProblemFormat(ErrorFormat):
         if error.request_id:
             body["request_id"] = error.request_id
         return body
+
+    def openapi_constraint(self, entries: Sequence[Entry]) -> dict[str, Any]:
+        return {
+            "properties": {
+                "error_code": error_code_enum(entries),
+                "status": {"type": "integer", "enum": sorted({e.status for e in entries})},
+                "key": {"type": "string", "enum": sorted(e.key for e in entries)},
+            }
+        }
 
     def render_json(self, error: NormalizedError, request: HttpRequest | None) -> bytes:
         """``render()``'s bytes, with the ``errors`` list written directly (one string per

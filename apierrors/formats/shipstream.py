@@ -1,16 +1,50 @@
 """ShipStream's ``errors`` envelope."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest
 
+from ..dictionary.catalog import Entry
 from ..handling.normalized import NormalizedError
-from .base import ErrorFormat, json_string, json_value
+from .base import ErrorFormat, error_code_enum, json_string, json_value
+
+_STRING = {"type": "string"}
 
 
 class ShipStreamFormat(ErrorFormat):
     name = "shipstream"
     media_type = "application/json"
+    openapi_name = "ShipStreamErrors"
+    openapi_schema = {
+        "type": "object",
+        "description": "ShipStream's errors envelope.",
+        "required": ["errors"],
+        "properties": {
+            "errors": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["type", "message"],
+                    "properties": {
+                        "type": _STRING,
+                        "error_code": {"type": "integer"},
+                        "message": _STRING,
+                        "details": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["key", "message"],
+                                "properties": {"key": _STRING, "message": _STRING},
+                            },
+                        },
+                        "request_id": _STRING,
+                    },
+                },
+            }
+        },
+    }
     # ShipStream names OpenAPI request-validation errors type "openapi"; others use the key.
     type_by_key = {"openapi_validation": "openapi"}
 
@@ -26,6 +60,13 @@ class ShipStreamFormat(ErrorFormat):
         if error.request_id:
             item["request_id"] = error.request_id
         return {"errors": [item]}
+
+    def openapi_constraint(self, entries: Sequence[Entry]) -> dict[str, Any]:
+        return {
+            "properties": {
+                "errors": {"items": {"properties": {"error_code": error_code_enum(entries)}}}
+            }
+        }
 
     def render_json(self, error: NormalizedError, request: HttpRequest | None) -> bytes:
         """``render()``'s bytes, with ``details`` written directly (one string per detail)."""

@@ -5,8 +5,7 @@ deeper than the interpreter allows (1,000 arrays, 2 KB, on Python 3.11; about 10
 whose C decoder has a limit of its own) raises ``RecursionError`` inside DRF's parser, which
 only turns ``ValueError`` into ``ParseError``. That error is answered 400 ``parse_error``
 here, but only when it was raised while DRF parsed the body (``Request._parse`` is on its
-traceback): a ``RecursionError`` from a bug anywhere else stays a 500 that is logged and
-reported.
+traceback): a ``RecursionError`` from a bug anywhere else stays a 500, logged and reported.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from rest_framework.request import Request
 from ..conf import api_settings
 from ..exceptions import PreconditionFailed, PreconditionRequired
 
+# The writes ConditionalMixin guards with If-Match (its OpenAPI schema documents them too).
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 READ_METHODS = frozenset({"GET", "HEAD"})
 # Headers a 304 keeps from the 200 it stands for (RFC 9110 §15.4.5).

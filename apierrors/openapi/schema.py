@@ -9,8 +9,9 @@ in ``ErrorResponsesMixin`` instead). For every operation it works out, from the 
 dictionary entries the operation can answer with, and adds one response per status:
 
 * the body schema of the format the operation answers in (the view's ``error_format``, else
-  ``DEFAULT_FORMAT``; plus FHIR and problem+json, which a client may pick with ``Accept``),
-  with ``error_code``/``key`` constrained to the possible entries where the format has them;
+  ``DEFAULT_FORMAT``; plus every format with a media type of its own, which a client may pick
+  with ``Accept``), as each format states it (``ErrorFormat.openapi_component``), narrowed to
+  the possible entries where the format names them (``ErrorFormat.openapi_constraint``);
 * the ``X-Error-Code``/``X-Error-Key`` headers as enums of those entries, and the status's
   own headers (``WWW-Authenticate``, ``Retry-After``, ``X-Rate-Limit-Remaining``, ``X-Request-ID``);
 * ``x-error-codes``: ``[{"key", "error_code", "title"}]``, and the same list in the description.
@@ -37,6 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from drf_spectacular.drainage import warn
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
@@ -47,148 +49,17 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from ..conf import api_settings
 from ..dictionary.catalog import Entry, get_entry
-from ..formats import ErrorFormat, choose_format, get_format
-from ..formats.docplanner import DocplannerFormat
-from ..formats.fhir import FhirFormat
-from ..formats.problem import ProblemFormat
-from ..formats.shipstream import ShipStreamFormat
-from ..http.conditional import ConditionalMixin
+from ..formats import ErrorFormat, accept_formats, choose_format
+from ..http.conditional import WRITE_METHODS, ConditionalMixin
 from ..http.throttling import RateLimitHeadersMixin
-from ..models import FHIR_ISSUE_TYPES
 from ..published.views import public_entries
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 OPENAPI_MIDDLEWARE = "apierrors.openapi.OpenAPIValidationMiddleware"
 
 
 _STRING = {"type": "string"}
-_NULLABLE_STRING = {"type": "string", "nullable": True}
 _SECONDS = {"type": "string", "pattern": "^[0-9]+$"}
-
-# name, schema of each built-in format's body (the formats are in apierrors.formats).
-FORMAT_SCHEMAS: dict[type[ErrorFormat], tuple[str, dict[str, Any]]] = {
-    FhirFormat: (
-        "OperationOutcome",
-        {
-            "type": "object",
-            "description": "FHIR R4 OperationOutcome; one issue per field error.",
-            "required": ["resourceType", "issue"],
-            "properties": {
-                # A pattern, not a one-value enum: drf-spectacular's enum hook would lift that
-                # into a component of its own.
-                "resourceType": {"type": "string", "pattern": "^OperationOutcome$"},
-                "issue": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "required": ["severity", "code"],
-                        "properties": {
-                            "severity": {
-                                "type": "string",
-                                "enum": ["fatal", "error", "warning", "information"],
-                            },
-                            "code": {"type": "string", "enum": list(FHIR_ISSUE_TYPES)},
-                            "details": {"type": "object", "properties": {"text": _STRING}},
-                            "expression": {"type": "array", "items": _STRING},
-                            "diagnostics": _STRING,
-                        },
-                    },
-                },
-            },
-        },
-    ),
-    DocplannerFormat: (
-        "DocplannerError",
-        {
-            "type": "object",
-            "description": "Docplanner's error body: the dictionary's integer code.",
-            "required": ["error_code"],
-            "properties": {"error_code": {"type": "integer"}},
-        },
-    ),
-    ShipStreamFormat: (
-        "ShipStreamErrors",
-        {
-            "type": "object",
-            "description": "ShipStream's errors envelope.",
-            "required": ["errors"],
-            "properties": {
-                "errors": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "required": ["type", "message"],
-                        "properties": {
-                            "type": _STRING,
-                            "error_code": {"type": "integer"},
-                            "message": _STRING,
-                            "details": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["key", "message"],
-                                    "properties": {"key": _STRING, "message": _STRING},
-                                },
-                            },
-                            "request_id": _STRING,
-                        },
-                    },
-                }
-            },
-        },
-    ),
-    ProblemFormat: (
-        "ProblemDetails",
-        {
-            "type": "object",
-            "description": "RFC 9457 problem details, with the dictionary's code and key.",
-            "required": ["type", "title", "status", "detail", "error_code", "key", "errors"],
-            "properties": {
-                "type": {"type": "string", "format": "uri-reference"},
-                "title": _STRING,
-                "status": {"type": "integer"},
-                "detail": _STRING,
-                "instance": _STRING,
-                "error_code": {"type": "integer"},
-                "key": _STRING,
-                "errors": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["pointer", "detail"],
-                        "properties": {
-                            "pointer": _STRING,
-                            "detail": _STRING,
-                            "code": _NULLABLE_STRING,
-                        },
-                    },
-                },
-                "request_id": _STRING,
-            },
-        },
-    ),
-}
-
-
-def _constrain(format_class: type[ErrorFormat], entries: list[Entry]) -> dict[str, Any] | None:
-    """The part of a body schema naming the possible entries, for formats carrying them."""
-    codes = {"type": "integer", "enum": sorted(e.error_code for e in entries)}
-    if format_class is DocplannerFormat:
-        return {"properties": {"error_code": codes}}
-    if format_class is ProblemFormat:
-        return {
-            "properties": {
-                "error_code": codes,
-                "status": {"type": "integer", "enum": sorted({e.status for e in entries})},
-                "key": {"type": "string", "enum": sorted(e.key for e in entries)},
-            }
-        }
-    if format_class is ShipStreamFormat:
-        return {"properties": {"errors": {"items": {"properties": {"error_code": codes}}}}}
-    return None
 
 
 class ErrorResponsesMixin:
@@ -336,7 +207,7 @@ class ErrorResponsesMixin:
         content = {}
         for error_format in self._error_formats():
             ref = self._format_component(error_format)
-            extra = _constrain(type(error_format), entries) if closed else None
+            extra = error_format.openapi_constraint(entries) if closed else None
             content[error_format.media_type] = {"schema": {"allOf": [ref, extra]} if extra else ref}
         code_schema: dict[str, Any] = {"type": "integer"}
         key_schema: dict[str, Any] = {"type": "string"}
@@ -393,27 +264,30 @@ class ErrorResponsesMixin:
         }
 
     def _error_formats(self) -> list[ErrorFormat]:
-        """The operation's format, then those a client may choose with ``Accept``."""
+        """The operation's format, then those a client may choose with ``Accept`` (each with
+        a media type of its own: FHIR and problem+json, and a project's own such formats)."""
         chosen = choose_format(None, self.view)  # type: ignore[attr-defined]
         formats = [chosen]
         if not getattr(self.view, "error_format", None):  # type: ignore[attr-defined]
-            for name in ("fhir", "problem"):
-                candidate = get_format(name)
+            for candidate in accept_formats():
                 if candidate.media_type not in {f.media_type for f in formats}:
                     formats.append(candidate)
         return formats
 
     def _format_component(self, error_format: ErrorFormat) -> dict[str, Any]:
-        known = FORMAT_SCHEMAS.get(type(error_format))
-        if known is None:  # a project's own format may describe itself
-            name = f"{type(error_format).__name__}Body"
-            schema = getattr(error_format, "openapi_schema", None) or {"type": "object"}
-        else:
-            name, schema = known
+        """A reference to the format's body component, registered on first use."""
+        name, schema = error_format.openapi_component()
         component = ResolvedComponent(
             name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
         )
-        self.registry.register_on_missing(component)  # type: ignore[attr-defined]
+        registry = self.registry  # type: ignore[attr-defined]
+        if component not in registry:
+            registry.register(component)
+        elif registry[component].schema != schema:  # else the first one would document both
+            warn(
+                f"Two error formats document different bodies as {name!r}: "
+                f"give {type(error_format).__name__} an openapi_name of its own."
+            )
         return component.ref
 
     # -- conditional requests and rate limits on success ------------------------------

@@ -15,12 +15,13 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import override
 
-from ..dictionary.catalog import Entry
+from ..dictionary.catalog import Entry, translation_for
 from ..dictionary.declared import DECLARED
 from ..dictionary.message_template import parse_template
 from ..formats import BUILTIN_FORMATS, get_format
 from ..handling.handler import get_handler
 from ..handling.normalized import NormalizedError
+from ..models import ENTRY_FIELDS
 
 # Sample values for the built-in placeholders; any other name shows as <name>.
 SAMPLE_PARAMS: dict[str, str] = {
@@ -73,20 +74,7 @@ def entry_from_values(
 
 def entry_from_instance(obj: Any) -> Entry:
     """An ``Entry`` for a saved ``ErrorCode`` row (its translations included)."""
-    values = {
-        f: getattr(obj, f)
-        for f in (
-            "key",
-            "error_code",
-            "status",
-            "title",
-            "message",
-            "fhir_code",
-            "severity",
-            "description",
-            "is_public",
-        )
-    }
+    values = {f: getattr(obj, f) for f in ENTRY_FIELDS}
     translations = {}
     if obj.pk is not None:
         translations = {t.language: (t.title, t.message) for t in obj.translations.all()}
@@ -97,12 +85,9 @@ def text_source(entry: Entry, language: str) -> str:
     """Where a caller in ``language`` gets the message from, in Entry.localized()'s order:
     "translation" (an ErrorTranslation), "built-in" (the shipped gettext text, the entry
     being unedited) or "entry" (the entry's own text)."""
-    base = language.split("-")[0]
-    for code in (language, base):
-        if code in entry.translations:
-            if entry.translations[code][1]:
-                return "translation"
-            break
+    translated = translation_for(entry.translations, language)
+    if translated is not None and translated[1]:
+        return "translation"
     if entry.declared is not None and entry.message == entry.declared.message:
         return "built-in"
     return "entry"

@@ -34,12 +34,11 @@ from django.utils.translation import (
     get_language,
     get_language_from_path,
     get_supported_language_variant,
-    gettext,
     override,
 )
 from django.views.decorators.http import require_safe
 
-from ..dictionary.catalog import Entry, catalog
+from ..dictionary.catalog import Entry, catalog, shipped_text
 from ..dictionary.declared import DECLARED
 from .preview import render_formats
 
@@ -86,9 +85,7 @@ def template_text(entry: Entry) -> str:
 
 def description_text(entry: Entry) -> str:
     # An unedited built-in description is translated by the shipped catalogs, like the text.
-    if entry.declared is not None and entry.description == entry.declared.description:
-        return gettext(entry.description) if entry.description else ""
-    return entry.description
+    return shipped_text(entry.description, entry.declared and entry.declared.description)
 
 
 def entry_url(entry: Entry, request: HttpRequest | None = None) -> str | None:

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponseServerError
 from django.http.response import HttpResponseBase
 
 from ..conf import api_settings
+from ..dictionary.catalog import PG_IDLE, PG_INERROR, pg_transaction_status
 from .view_policy import non_atomic, view_facts
 
 __all__ = ["DURABLE_MESSAGE", "AtomicRequestsMiddleware", "non_atomic"]
@@ -33,9 +34,6 @@ logger = logging.getLogger("apierrors.middleware")
 
 # Where the per-request state lives between __call__ and process_view.
 _STATE_ATTR = "_apierrors_atomic"
-
-# libpq's PQtransactionStatus values, shared by psycopg 2 and 3.
-_PG_IDLE, _PG_INERROR = 0, 3
 
 DURABLE_MESSAGE = (
     "A durable atomic block cannot be nested within another atomic block, and "
@@ -54,7 +52,8 @@ class _RequestAtomic(transaction.Atomic):
 
     # Atomic.__enter__ reads ``atomic_blocks[-1]._from_testcase`` only to decide whether a
     # durable block may nest directly inside; answering with an error that names the
-    # opt-out beats Django's generic message. Nothing else reads the attribute.
+    # opt-out beats Django's generic message. Nothing else reads the attribute. Kept: Django
+    # has no public hook for that message; tests/test_framework_internals.py guards it.
     @property
     def _from_testcase(self) -> bool:
         raise RuntimeError(DURABLE_MESSAGE)
@@ -275,7 +274,7 @@ class _RequestTransaction:
                     cause = None
             elif connection.closed_in_transaction:
                 reason, cause = "lost its connection", None
-            elif _pg_status(connection) == _PG_INERROR:
+            elif pg_transaction_status(connection) == PG_INERROR:
                 reason, cause = "is aborted by a failed statement", None
             else:
                 continue
@@ -543,12 +542,6 @@ def _run_commit_hooks(connection: BaseDatabaseWrapper, callbacks: list[Any]) -> 
         )
 
 
-def _pg_status(connection: BaseDatabaseWrapper) -> int | None:
-    if connection.vendor != "postgresql" or connection.connection is None:
-        return None
-    return int(connection.connection.info.transaction_status)
-
-
 def _sqlite_changes(connection: BaseDatabaseWrapper) -> int | None:
     if connection.vendor != "sqlite" or connection.connection is None:
         return None
@@ -559,7 +552,7 @@ def _has_work(block: _Block) -> bool:
     """Whether the alias may have something to commit (cheap, no query)."""
     connection = block.connection
     if connection.vendor == "postgresql":
-        return _pg_status(connection) not in (None, _PG_IDLE)
+        return pg_transaction_status(connection) not in (None, PG_IDLE)
     if connection.vendor == "sqlite":
         # SQLite begins every atomic block eagerly; count changed rows instead.
         return _sqlite_changes(connection) != block.changes

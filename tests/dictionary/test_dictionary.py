@@ -161,3 +161,18 @@ def test_admin_edit_changes_the_next_response(admin_client, client_north, demo):
     assert second.json()["errors"][0]["error_code"] == 77
     docplanner = client_north.post("/api/v1/docplanner/bookings/", payload, format="json")
     assert docplanner.json() == {"error_code": 77}
+
+
+def test_entry_fields_are_the_models_and_every_record_has_them():
+    # One list (models.ENTRY_FIELDS) drives the admin form, import/export, the preview and
+    # the catalog's load: it must be the model's editable columns and the Entry's fields.
+    from dataclasses import fields
+
+    from apierrors.dictionary.catalog import Entry
+    from apierrors.dictionary.declared import DeclaredError
+    from apierrors.models import ENTRY_FIELDS, ErrorCode
+
+    editable = {f.name for f in ErrorCode._meta.concrete_fields if f.editable} - {"id"}
+    assert set(ENTRY_FIELDS) == editable
+    assert set(ENTRY_FIELDS) <= {f.name for f in fields(Entry)}
+    assert {f.name for f in fields(DeclaredError)} <= set(ENTRY_FIELDS)

@@ -1,11 +1,16 @@
 """Documented errors: /api/schema/ lists, per operation, the error responses it can return."""
 
+from dataclasses import replace
+
 import pytest
 
 pytest.importorskip("drf_spectacular")
 
 from openapi_spec_validator import validate
 
+from apierrors.dictionary.catalog import Entry
+from apierrors.formats import BUILTIN_FORMATS, ErrorFormat
+from apierrors.handling.normalized import Detail, NormalizedError
 from apierrors.models import ErrorCode
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +33,26 @@ def codes(response: dict) -> list[tuple[str, int]]:
 
 def test_the_schema_is_valid_openapi(schema):
     validate(schema)
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_FORMATS))
+def test_each_format_renders_what_its_schema_documents(name):
+    import jsonschema
+
+    error_format = BUILTIN_FORMATS[name]()
+    entry = Entry("duplicate", 14, 409, "Duplicate", "Taken.", "duplicate")
+    details = [Detail("identifier", "Taken.", "unique")]
+    error = NormalizedError(entry, "Taken.", details, request_id="r-1", instance="/p/")
+    _name, body_schema = error_format.openapi_component()
+    constraint = error_format.openapi_constraint([entry]) or {}
+    documented = {"allOf": [body_schema, constraint]}
+    body = error_format.render(error, None)
+    jsonschema.validate(body, documented)
+    # Where the format names the entry, the constraint tells it from another.
+    other = error_format.openapi_constraint([replace(entry, key="conflict", error_code=13)])
+    if other is not None:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(body, {"allOf": [body_schema, other]})
 
 
 def test_create_patient_documents_its_errors(schema):
@@ -187,3 +212,117 @@ def test_schema_lists_what_the_published_dictionary_lists(client):
     listed = {key for response in documented for key, _code in codes(response)}
     assert listed <= published
     assert {"duplicate", "maintenance"}.isdisjoint(listed)
+
+
+# -- a project's own formats (APIERRORS["FORMATS"]), as an adopter writes them ------------
+
+
+class PartnerFormat(ErrorFormat):
+    """A format with a media type of its own, so ``Accept`` may choose it anywhere."""
+
+    media_type = "application/vnd.partner.error+json"
+    openapi_name = "PartnerError"
+    openapi_schema = {
+        "type": "object",
+        "required": ["code", "text"],
+        "properties": {"code": {"type": "integer"}, "text": {"type": "string"}},
+    }
+
+    def render(self, error, request):
+        return {"code": error.entry.error_code, "text": error.message}
+
+    def openapi_constraint(self, entries):
+        return {"properties": {"code": {"enum": sorted(e.error_code for e in entries)}}}
+
+
+class PlainFormat(ErrorFormat):
+    """A format that documents nothing of its body."""
+
+    def render(self, error, request):
+        return {"failed": error.entry.key}
+
+
+def with_formats(settings, **extra) -> None:
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "FORMATS": {
+            "partner": "tests.test_openapi_schema.PartnerFormat",
+            "plain": "tests.test_openapi_schema.PlainFormat",
+        },
+        **extra,
+    }
+
+
+def test_a_projects_own_format_is_documented(client, settings):
+    import jsonschema
+
+    with_formats(settings)
+    schema = client.get("/api/schema/?format=json").json()
+    validate(schema)
+    assert schema["components"]["schemas"]["PartnerError"] == PartnerFormat.openapi_schema
+    content = responses(schema, "/api/v1/patients/", "post")["409"]["content"]
+    # The default format first, then every one Accept chooses by a media type of its own
+    # (by name, as Accept's ties go).
+    assert list(content) == [
+        "application/fhir+json",
+        "application/vnd.partner.error+json",
+        "application/problem+json",
+    ]
+    documented = content["application/vnd.partner.error+json"]["schema"]
+    assert documented == {
+        "allOf": [
+            {"$ref": "#/components/schemas/PartnerError"},
+            {"properties": {"code": {"enum": [13, 14]}}},
+        ]
+    }
+    # And it is what the API answers when a client asks for it.
+    response = client.get("/api/v1/patients/", HTTP_ACCEPT=PartnerFormat.media_type)
+    assert response["Content-Type"] == PartnerFormat.media_type
+    body_schema = schema["components"]["schemas"]["PartnerError"]
+    jsonschema.validate(response.json(), body_schema)
+
+
+def test_a_format_without_a_schema_is_documented_as_any_object(client, settings):
+    with_formats(settings, DEFAULT_FORMAT="plain")
+    schema = client.get("/api/schema/?format=json").json()
+    validate(schema)
+    assert schema["components"]["schemas"]["PlainFormatBody"] == {"type": "object"}
+    content = responses(schema, "/api/v1/patients/", "post")["409"]["content"]
+    # No constraint (it does not say where the entry is): the component alone.
+    assert content["application/json"] == {
+        "schema": {"$ref": "#/components/schemas/PlainFormatBody"}
+    }
+    assert "application/fhir+json" in content
+
+
+def test_two_bodies_under_one_component_name_are_reported(client, settings, monkeypatch):
+    from apierrors.openapi import schema as schema_module
+
+    warnings: list[str] = []
+    monkeypatch.setattr(schema_module, "warn", warnings.append)
+    # Taken by problem+json, whose body is another: only the first would be documented.
+    monkeypatch.setattr(PartnerFormat, "openapi_name", "ProblemDetails")
+    with_formats(settings)
+    client.get("/api/schema/?format=json")
+    assert warnings and "'ProblemDetails'" in warnings[0] and "openapi_name" in warnings[0]
+
+
+class LevelledFormat(PlainFormat):
+    """A schema with an enum, which drf-spectacular's enum hook lifts into a component."""
+
+    openapi_schema = {
+        "type": "object",
+        "properties": {"level": {"type": "string", "enum": ["low", "high"]}},
+    }
+
+
+def test_a_format_schema_is_the_same_in_every_generated_schema(client, settings):
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "FORMATS": {"levelled": "tests.test_openapi_schema.LevelledFormat"},
+        "DEFAULT_FORMAT": "levelled",
+    }
+    first = client.get("/api/schema/?format=json").json()
+    second = client.get("/api/schema/?format=json").json()
+    assert first == second  # the hook changed a copy, never the class's own schema
+    assert LevelledFormat.openapi_schema["properties"]["level"]["enum"] == ["low", "high"]
