@@ -55,7 +55,6 @@ except ImportError:  # pragma: no cover - exercised by the subprocess test
     ImportExportModelAdmin = None
 
 IMPORT_EXPORT = ImportExportModelAdmin is not None and apps.is_installed("import_export")
-_EDITABLE_FIELDS = ("error_code", "status", "title", "message", "fhir_code", "severity")
 # On the request: the unique constraint the database enforced against this POST's first try.
 _CLASH_ATTR = "_apierrors_unique_clash"
 
@@ -145,7 +144,7 @@ def origin_of(obj: ErrorCode) -> str:
     declared = DECLARED.get(obj.key)
     if declared is None:
         return "custom"
-    if any(getattr(obj, f) != getattr(declared, f) for f in _EDITABLE_FIELDS):
+    if any(getattr(obj, f) != v for f, v in declared.values().items() if f != "key"):
         return "edited"
     return "builtin"
 
