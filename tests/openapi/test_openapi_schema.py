@@ -246,8 +246,8 @@ def with_formats(settings, **extra) -> None:
     settings.APIERRORS = {
         **settings.APIERRORS,
         "FORMATS": {
-            "partner": "tests.test_openapi_schema.PartnerFormat",
-            "plain": "tests.test_openapi_schema.PlainFormat",
+            "partner": "tests.openapi.test_openapi_schema.PartnerFormat",
+            "plain": "tests.openapi.test_openapi_schema.PlainFormat",
         },
         **extra,
     }
@@ -319,7 +319,7 @@ class LevelledFormat(PlainFormat):
 def test_a_format_schema_is_the_same_in_every_generated_schema(client, settings):
     settings.APIERRORS = {
         **settings.APIERRORS,
-        "FORMATS": {"levelled": "tests.test_openapi_schema.LevelledFormat"},
+        "FORMATS": {"levelled": "tests.openapi.test_openapi_schema.LevelledFormat"},
         "DEFAULT_FORMAT": "levelled",
     }
     first = client.get("/api/schema/?format=json").json()
