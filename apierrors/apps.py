@@ -12,8 +12,8 @@ class ApiErrorsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from . import checks  # noqa: F401  (registers the system checks)
+        from .dictionary.signals import invalidate_on_commit, settings_changed, sync_after_migrate
         from .models import ErrorCode, ErrorTranslation
-        from .signals import invalidate_on_commit, settings_changed, sync_after_migrate
 
         for model in (ErrorCode, ErrorTranslation):
             uid = f"apierrors-{model.__name__}"

@@ -119,7 +119,7 @@ def _atomic_middleware_index(middleware: list[str]) -> int | None:
     """Where AtomicRequestsMiddleware (or a subclass) is listed, if it is."""
     from django.utils.module_loading import import_string
 
-    from .middleware import AtomicRequestsMiddleware
+    from .transactions.middleware import AtomicRequestsMiddleware
 
     for index, path in enumerate(middleware):
         if path == ATOMIC_MIDDLEWARE:
@@ -223,7 +223,7 @@ def check_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 
 
 def _handler_class_messages(handler_class: Any) -> list[CheckMessage]:
-    from .handler import ExceptionHandler
+    from .handling.handler import ExceptionHandler
 
     if not (isinstance(handler_class, type) and issubclass(handler_class, ExceptionHandler)):
         return [
@@ -245,8 +245,8 @@ def _handler_class_messages(handler_class: Any) -> list[CheckMessage]:
 
 
 def _exception_keys_messages(raw: Any) -> list[CheckMessage]:
-    from .declared import DECLARED
-    from .exception_keys import parse_exception_keys
+    from .dictionary.declared import DECLARED
+    from .handling.exception_keys import parse_exception_keys
 
     mapping, problems = parse_exception_keys(raw)  # imports the classes, and so their modules
     messages: list[CheckMessage] = [

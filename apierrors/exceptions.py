@@ -16,10 +16,10 @@ from typing import Any
 
 from rest_framework.exceptions import APIException, ErrorDetail
 
-from .catalog import get_entry
 from .conf import api_settings
-from .declared import DeclaredError, declare
-from .normalized import Detail, details_from_pairs, flatten_errors
+from .dictionary.catalog import get_entry
+from .dictionary.declared import DeclaredError, declare
+from .handling.normalized import Detail, details_from_pairs, flatten_errors
 
 
 class APIError(APIException):

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .declared import DECLARED, DeclaredError
-from .message_template import parse_template, placeholders
+from .dictionary.declared import DECLARED, DeclaredError
+from .dictionary.message_template import parse_template, placeholders
 
 # FHIR R4 IssueType value set (http://hl7.org/fhir/R4/valueset-issue-type.html).
 FHIR_ISSUE_TYPES = (

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .catalog import Entry
+    from .dictionary.catalog import Entry
 
 
 @pytest.fixture

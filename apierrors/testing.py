@@ -24,9 +24,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.test.utils import TestContextDecorator
 
-from .catalog import Entry, EntryOverride, catalog
 from .client import APIClientError, exception_for_response
 from .client.headers import header
+from .dictionary.catalog import Entry, EntryOverride, catalog
 
 __all__ = ["assert_error_response", "override_error"]
 
@@ -91,7 +91,7 @@ class override_error(TestContextDecorator):  # lower case, like override_setting
             )
         if "message" in changes:
             try:
-                from .message_template import parse_template
+                from .dictionary.message_template import parse_template
 
                 parse_template(changes["message"])
             except ValidationError as exc:

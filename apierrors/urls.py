@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import published
+from .published import views as published
 
 app_name = "apierrors"
 

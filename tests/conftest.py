@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from apierrors.catalog import catalog
+from apierrors.dictionary.catalog import catalog
 
 IN_CI = os.environ.get("CI") == "true"
 

@@ -111,8 +111,8 @@ def test_support_edits_a_message_and_its_polish_translation(server, browser_page
     from django.contrib.auth import get_user_model
     from playwright.sync_api import expect
 
+    from apierrors.dictionary.sync import sync_declared_codes
     from apierrors.models import ErrorCode
-    from apierrors.sync import sync_declared_codes
 
     # Whatever a transactional test before this one left (a flush without post_migrate
     # empties the dictionary), the built-ins must be there.

@@ -11,11 +11,11 @@ from django.db import connection, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from rest_framework.response import Response
 
-from apierrors.catalog import STAMP_KEY, _stamp_reader
-from apierrors.handler import ErrorResponse
-from apierrors.middleware import DURABLE_MESSAGE, _RequestAtomic
+from apierrors.dictionary.catalog import STAMP_KEY, _stamp_reader
+from apierrors.handling.handler import ErrorResponse
 from apierrors.models import ErrorCode
 from apierrors.stats.store import RedisStore
+from apierrors.transactions.middleware import DURABLE_MESSAGE, _RequestAtomic
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 

@@ -16,7 +16,7 @@ import pytest
 import requests
 from django.test import SimpleTestCase, TestCase
 
-from apierrors.catalog import catalog, get_entry
+from apierrors.dictionary.catalog import catalog, get_entry
 from apierrors.models import ErrorCode
 from apierrors.testing import assert_error_response, override_error
 from testproject.clinic.demo_data import DEMO_PATIENT_ID, DEMO_TOKEN, OTHER_PRACTICE_PATIENT_ID
@@ -296,7 +296,7 @@ def test_the_fixture_is_registered_on_install_and_undone_at_teardown(tmp_path):
     """A host's run: no conftest naming the plugin; its own test file only."""
     (tmp_path / "test_host.py").write_text(
         textwrap.dedent("""
-        from apierrors.catalog import get_entry
+        from apierrors.dictionary.catalog import get_entry
 
         def test_overrides(override_error):
             override_error("throttled", status=503)

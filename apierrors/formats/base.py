@@ -9,8 +9,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ..catalog import Entry
-from ..normalized import NormalizedError
+from ..dictionary.catalog import Entry
+from ..handling.normalized import NormalizedError
 
 # One encoder for every body: compact, UTF-8 as is. Reused, since building one per response
 # costs more than encoding a small body.

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ..normalized import NormalizedError
+from ..handling.normalized import NormalizedError
 from .base import (
     LONG_LIST,
     ErrorFormat,

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from ..catalog import Entry
-from ..normalized import NormalizedError
+from ..dictionary.catalog import Entry
+from ..handling.normalized import NormalizedError
 from .base import (
     LONG_LIST,
     ErrorFormat,

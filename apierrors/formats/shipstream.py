@@ -5,8 +5,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ..catalog import Entry
-from ..normalized import NormalizedError
+from ..dictionary.catalog import Entry
+from ..handling.normalized import NormalizedError
 from .base import ErrorFormat, error_code_enum, json_string, json_value
 
 _STRING = {"type": "string"}

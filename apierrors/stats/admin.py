@@ -50,7 +50,7 @@ def overview_for(request: HttpRequest) -> Overview | None:
 
 
 def _translated(obj: Any) -> list[str]:
-    from ..admin import _translated_languages  # the admin's own notion of "translated"
+    from ..admin.dictionary import _translated_languages  # the admin's own notion of "translated"
 
     return _translated_languages(obj)
 

@@ -51,7 +51,7 @@ def fresh_counter() -> None:
 @pytest.fixture(params=["database", "redis"])
 def stats_store(request, settings, transactional_db):
     """The store kind in use ("database" or "redis"), with an empty counter."""
-    from apierrors.sync import sync_declared_codes
+    from apierrors.dictionary.sync import sync_declared_codes
 
     if request.param == "redis":
         require_service("redis")

@@ -217,7 +217,7 @@ def test_statistics_off_show_no_columns_and_no_panel(admin_client, stats_store, 
 
 
 def test_a_store_that_is_down_leaves_the_admin_working(admin_client, settings, transactional_db):
-    from apierrors.sync import sync_declared_codes
+    from apierrors.dictionary.sync import sync_declared_codes
 
     sync_declared_codes()
     use_redis_cache(settings, f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there

@@ -77,8 +77,8 @@ def test_support_sees_which_errors_callers_get(server, browser_page, demo, setti
     from django.contrib.auth import get_user_model
     from playwright.sync_api import expect
 
+    from apierrors.dictionary.sync import sync_declared_codes
     from apierrors.models import ErrorCode
-    from apierrors.sync import sync_declared_codes
 
     sync_declared_codes()
     settings.APIERRORS = {**settings.APIERRORS, "STATS_STORE": "database"}

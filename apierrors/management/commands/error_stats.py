@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apierrors.catalog import get_entry
+from apierrors.dictionary.catalog import get_entry
 from apierrors.stats import flush
 from apierrors.stats.counter import counter
 from apierrors.stats.store import now_hour

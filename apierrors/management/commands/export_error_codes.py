@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import override
 
-from ...published import entry_as_dict, public_entries
-from ...spreadsheet import escape_cell
+from ...admin.spreadsheet import escape_cell
+from ...published.views import entry_as_dict, public_entries
 
 COLUMNS = [
     "error_code",

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS
 
-from apierrors.sync import sync_declared_codes
+from apierrors.dictionary.sync import sync_declared_codes
 
 
 class Command(BaseCommand):

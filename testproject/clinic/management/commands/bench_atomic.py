@@ -36,7 +36,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apierrors.middleware import _aliases, non_atomic
+from apierrors.transactions.middleware import _aliases, non_atomic
 
 MIDDLEWARE_PATH = "apierrors.middleware.AtomicRequestsMiddleware"
 PREFIX = "bench-atomic-"

@@ -1,0 +1,61 @@
+"""drf-spectacular and openapi-core are optional (apierrors[openapi]): the demo runs without them.
+
+In a fresh interpreter where both cannot be imported, the demo starts, has no schema URL,
+and still answers with every HTTP behaviour that doesn't need them (ETag, 412, 401 challenge).
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.modules["drf_spectacular"] = None  # as if not installed: importing raises ImportError
+    sys.modules["openapi_core"] = None
+    os.environ["DJANGO_SETTINGS_MODULE"] = "testproject.settings"
+    import django
+    django.setup()
+    from django.conf import settings
+    assert "drf_spectacular" not in settings.INSTALLED_APPS
+    assert not any("openapi" in m for m in settings.MIDDLEWARE)
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0)
+    from django.test.utils import setup_test_environment
+    from rest_framework.test import APIClient
+    from testproject.clinic.demo_data import DEMO_PATIENT_ID, load_demo_data
+    setup_test_environment()
+    tokens = load_demo_data()
+    client = APIClient()
+    assert client.get("/api/v1/patients/").headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + tokens["north"])
+    assert client.get("/api/schema/").status_code == 404
+    url = f"/api/v1/patients/{DEMO_PATIENT_ID}/"
+    etag = client.get(url).headers["ETag"]
+    assert client.patch(url, {"name": "A"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    assert client.patch(url, {"name": "B"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
+    print("OK")
+""")
+
+
+def test_demo_runs_without_the_openapi_extra():
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "APIERRORS_DB": "sqlite",
+        "APIERRORS_SQLITE_PATH": ":memory:",
+        "APIERRORS_CACHE": "locmem",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("OK")
