@@ -144,7 +144,7 @@ def test_filters(admin_client, params, included, excluded):
     translated = ErrorCodeFactory(key="translated")
     ErrorTranslationFactory(error=translated, language="pl", message="Po polsku {thing}")
     ErrorCode.objects.filter(key="conflict").update(message="Edited by support.")
-    ErrorCode.objects.filter(key="protected").update(description="Also when a practice still has bookings.")
+    ErrorCode.objects.filter(key="protected").update(description="Also for bookings.")
     response = admin_client.get(CHANGELIST, params)
     assert response.status_code == 200
     keys = {o.key for o in response.context["cl"].result_list}
