@@ -10,8 +10,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from ..accept import parse_accept, preferred
 from ..conf import api_settings, settings_cached
+from ..http.accept import parse_accept, preferred
 from .base import ErrorFormat
 from .docplanner import DocplannerFormat
 from .fhir import FhirFormat

@@ -9,6 +9,7 @@ an ORM query, the view's own ``atomic(using=...)`` block, a raw cursor, ``on_com
 """
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -224,6 +225,42 @@ def test_a_failed_connection_is_retried_on_the_next_use():
     assert response.status_code == 422
     assert attempts == ["OperationalError"]
     assert names("other") == set()  # the second use began the transaction, and it rolled back
+    assert_left_untouched("other")
+
+
+@urls
+@pytest.mark.django_db(transaction=True)  # "default" only: "other" is forbidden here
+def test_a_connection_shared_by_threads_is_hooked_for_its_own_request_only():
+    # Django's live server gives each of its threads the test's connection objects (for an
+    # in-memory SQLite database), so one request's end (close_old_connections) runs on the
+    # connection another request is waiting on: it must not begin that request's
+    # transaction from its own thread, nor touch an alias the test did not ask for.
+    shared = {alias: connections[alias] for alias in ALIASES}
+    responses = []
+
+    def serve() -> None:
+        for alias, connection in shared.items():
+            connections[alias] = connection
+        responses.append(Client().get("/plain/wait/"))
+
+    views.in_wait.clear()
+    views.release_wait.clear()
+    for connection in shared.values():
+        connection.inc_thread_sharing()
+    request_thread = threading.Thread(target=serve)
+    request_thread.start()
+    try:
+        assert views.in_wait.wait(10)
+        for connection in shared.values():
+            connection.close_if_unusable_or_obsolete()  # what another request's end does
+            assert not connection.in_atomic_block, connection.alias
+    finally:
+        views.release_wait.set()
+        request_thread.join(10)
+        for connection in shared.values():
+            connection.dec_thread_sharing()
+    assert responses[0].content == b"released"
+    assert_left_untouched("default")
     assert_left_untouched("other")
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("plain/durable-non-atomic/", views.durable_non_atomic),
     path("plain/stream/", views.stream),
     path("plain/count/", views.count),
+    path("plain/wait/", views.wait),
     path("api/", views.ApiView.as_view()),
     path("api/function/", views.api_function),
     path("api/non-atomic/", views.ApiNonAtomicView.as_view()),

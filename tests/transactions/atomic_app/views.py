@@ -21,6 +21,7 @@ Writes go to django.contrib.auth's Group table on the named alias (no router: ``
 
 import contextlib
 import json
+import threading
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -223,6 +224,16 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
 
 def count(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"groups": Group.objects.count()})
+
+
+# A request held in its view, using no database, until a test lets it go.
+in_wait, release_wait = threading.Event(), threading.Event()
+
+
+def wait(request: HttpRequest) -> HttpResponse:
+    in_wait.set()
+    release_wait.wait(10)
+    return HttpResponse("released")
 
 
 # -- DRF (API) views ------------------------------------------------------------------------
