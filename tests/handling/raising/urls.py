@@ -1,4 +1,7 @@
-"""Views that raise each kind of exception the handler maps, for tests/test_handler_mapping."""
+"""Views that raise each kind of exception the handler maps, for test_handler_mapping.py."""
+
+from collections.abc import Callable
+from typing import NoReturn
 
 from django.core import exceptions as django_exceptions
 from django.db import IntegrityError, OperationalError
@@ -28,48 +31,57 @@ class Order(serializers.Serializer):
     items = Item(many=True)
 
 
-RAISERS = {
+def raises(make: Callable[[], BaseException]) -> Callable[[], NoReturn]:
+    """A raiser for RAISERS: raises a new exception made by ``make`` on each call."""
+
+    def raise_it() -> NoReturn:
+        raise make()
+
+    return raise_it
+
+
+RAISERS: dict[str, Callable[[], object]] = {
     "drf-validation": lambda: Order(
         data={
             "address": {},
             "items": [{"email": "ok@example.org"}, {"email": "bad", "tags": ["x"]}],
         }
     ).is_valid(raise_exception=True),
-    "drf-parse": lambda: (_ for _ in ()).throw(drf.ParseError()),
-    "drf-not-authenticated": lambda: (_ for _ in ()).throw(drf.NotAuthenticated()),
-    "drf-permission": lambda: (_ for _ in ()).throw(drf.PermissionDenied()),
-    "drf-not-found": lambda: (_ for _ in ()).throw(drf.NotFound()),
-    "drf-not-acceptable": lambda: (_ for _ in ()).throw(drf.NotAcceptable()),
-    "drf-unsupported": lambda: (_ for _ in ()).throw(drf.UnsupportedMediaType("text/csv")),
-    "drf-throttled": lambda: (_ for _ in ()).throw(drf.Throttled(wait=12.2)),
-    "drf-custom": lambda: (_ for _ in ()).throw(
-        type("Gone", (drf.APIException,), {"status_code": 409, "default_detail": "gone"})(
+    "drf-parse": raises(lambda: drf.ParseError()),
+    "drf-not-authenticated": raises(lambda: drf.NotAuthenticated()),
+    "drf-permission": raises(lambda: drf.PermissionDenied()),
+    "drf-not-found": raises(lambda: drf.NotFound()),
+    "drf-not-acceptable": raises(lambda: drf.NotAcceptable()),
+    "drf-unsupported": raises(lambda: drf.UnsupportedMediaType("text/csv")),
+    "drf-throttled": raises(lambda: drf.Throttled(wait=12.2)),
+    "drf-custom": raises(
+        lambda: type("Gone", (drf.APIException,), {"status_code": 409, "default_detail": "gone"})(
             "Already archived."
         )
     ),
-    "django-404": lambda: (_ for _ in ()).throw(Http404("secret internals")),
-    "django-permission": lambda: (_ for _ in ()).throw(django_exceptions.PermissionDenied()),
-    "django-validation": lambda: (_ for _ in ()).throw(
-        django_exceptions.ValidationError({"name": ["Too short."], "__all__": ["Inconsistent."]})
+    "django-404": raises(lambda: Http404("secret internals")),
+    "django-permission": raises(lambda: django_exceptions.PermissionDenied()),
+    "django-validation": raises(
+        lambda: django_exceptions.ValidationError(
+            {"name": ["Too short."], "__all__": ["Inconsistent."]}
+        )
     ),
     "does-not-exist": lambda: Patient.objects.get(identifier="nobody"),
-    "integrity": lambda: (_ for _ in ()).throw(IntegrityError("secret constraint text")),
-    "protected": lambda: (_ for _ in ()).throw(ProtectedError("secret", set())),
-    "operational": lambda: (_ for _ in ()).throw(OperationalError("could not connect")),
-    "bug": lambda: (_ for _ in ()).throw(RuntimeError("secret password=hunter2")),
-    "api-error": lambda: (_ for _ in ()).throw(ours.APIError("appointment_unavailable")),
-    "unknown-key": lambda: (_ for _ in ()).throw(ours.APIError("no_such_key")),
-    "resource": lambda: (_ for _ in ()).throw(
-        ours.ResourceDoesNotExist(resource="Practitioner", id=42)
-    ),
-    "invalid-token": lambda: (_ for _ in ()).throw(ours.InvalidAccessToken()),
-    "unauthorized": lambda: (_ for _ in ()).throw(ours.Unauthorized()),
-    "rate-limit": lambda: (_ for _ in ()).throw(
-        ours.RateLimitExceeded(retry_after=30, remaining=0)
-    ),
-    "unavailable": lambda: (_ for _ in ()).throw(ours.ServiceUnavailable(retry_after=120)),
-    "details": lambda: (_ for _ in ()).throw(
-        ours.UnprocessableEntity("appointment_unavailable", details=[("slot", "Booked at 10:00.")])
+    "integrity": raises(lambda: IntegrityError("secret constraint text")),
+    "protected": raises(lambda: ProtectedError("secret", set())),
+    "operational": raises(lambda: OperationalError("could not connect")),
+    "bug": raises(lambda: RuntimeError("secret password=hunter2")),
+    "api-error": raises(lambda: ours.APIError("appointment_unavailable")),
+    "unknown-key": raises(lambda: ours.APIError("no_such_key")),
+    "resource": raises(lambda: ours.ResourceDoesNotExist(resource="Practitioner", id=42)),
+    "invalid-token": raises(lambda: ours.InvalidAccessToken()),
+    "unauthorized": raises(lambda: ours.Unauthorized()),
+    "rate-limit": raises(lambda: ours.RateLimitExceeded(retry_after=30, remaining=0)),
+    "unavailable": raises(lambda: ours.ServiceUnavailable(retry_after=120)),
+    "details": raises(
+        lambda: ours.UnprocessableEntity(
+            "appointment_unavailable", details=[("slot", "Booked at 10:00.")]
+        )
     ),
 }
 
