@@ -42,7 +42,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext, override
 
 from ..conf import DEFAULTS, api_settings
-from .declared import DECLARED, FALLBACK_KEY, DeclaredError
+from .declared import DECLARED, FALLBACK_KEY, DeclaredError, ErrorFields
 from .message_template import ParsedTemplate, parse_template, render_template
 
 logger = logging.getLogger("apierrors.catalog")
@@ -51,18 +51,11 @@ logger = logging.getLogger("apierrors.catalog")
 STAMP_KEY = "apierrors:catalog:v1:stamp"
 
 
-@dataclass(slots=True, eq=False)
-class Entry:
-    """One dictionary entry, ready to render: templates pre-parsed, translations at hand."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Entry(ErrorFields):
+    """One dictionary entry, ready to render: templates pre-parsed, translations at hand.
+    Frozen as a copy of committed data must be; only its own caches fill in."""
 
-    key: str
-    error_code: int
-    status: int
-    title: str
-    message: str
-    fhir_code: str
-    severity: str = "error"
-    description: str = ""
     is_public: bool = True
     # language -> (title, message template); blank parts fall back to the entry's own text.
     translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
@@ -113,9 +106,10 @@ class Entry:
         """Path of this entry's page in the published dictionary, if the project serves it."""
         if self._type_path is None:
             try:
-                self._type_path = reverse("apierrors:entry", kwargs={"key": self.key})
+                type_path = reverse("apierrors:entry", kwargs={"key": self.key})
             except NoReverseMatch:
-                self._type_path = ""
+                type_path = ""
+            object.__setattr__(self, "_type_path", type_path)  # a cache, as _localized
         return self._type_path or None
 
 
@@ -142,7 +136,7 @@ def entry_from_declared(declared: DeclaredError) -> Entry:
     return Entry(**declared.values(), declared=declared)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class _OverriddenEntry(Entry):
     """An entry under a test override: an overridden title or message wins in every language
     (over gettext's catalogues and the database's translations)."""

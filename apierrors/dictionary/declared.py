@@ -11,8 +11,11 @@ from typing import Any
 from django.utils.translation import gettext_noop as _
 
 
-@dataclass(frozen=True, slots=True)
-class DeclaredError:
+@dataclass(frozen=True, slots=True, eq=False)
+class ErrorFields:
+    """What an error declared in code and a dictionary entry both have: the entry's fields
+    (``models.ENTRY_FIELDS``) but ``is_public``, which only the database holds."""
+
     key: str
     error_code: int
     status: int
@@ -22,6 +25,9 @@ class DeclaredError:
     severity: str = "error"
     description: str = ""
 
+
+@dataclass(frozen=True, slots=True)
+class DeclaredError(ErrorFields):
     def values(self) -> dict[str, Any]:
         """The declared fields by name: an ErrorCode row's or an Entry's keyword arguments."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
