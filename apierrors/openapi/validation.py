@@ -184,10 +184,16 @@ def load_schema(urlconf: str) -> dict[str, Any]:
     return SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)
 
 
+def forget_schemas() -> None:
+    """Drop the validators built so far: each is rebuilt from its schema on next use (done
+    on every change of the settings the schema depends on; a test may call it too)."""
+    _specs.clear()
+
+
 @receiver(setting_changed)
 def _forget_schemas(*, setting: str, **kwargs: Any) -> None:
     if setting in ("APIERRORS", "ROOT_URLCONF", "REST_FRAMEWORK", "SPECTACULAR_SETTINGS"):
-        _specs.clear()
+        forget_schemas()
 
 
 def validation_error(

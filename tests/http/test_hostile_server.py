@@ -41,9 +41,9 @@ def client():
 @pytest.fixture
 def validation_on(settings):
     settings.APIERRORS = {**settings.APIERRORS, "OPENAPI_VALIDATION": True}
-    openapi._specs.clear()
+    openapi.forget_schemas()
     yield
-    openapi._specs.clear()
+    openapi.forget_schemas()
 
 
 def token(demo) -> dict:

@@ -29,9 +29,9 @@ VALID = {
 
 @pytest.fixture(autouse=True)
 def fresh_schema():
-    openapi._specs.clear()  # each URLconf's schema is built once per process
+    openapi.forget_schemas()  # each URLconf's schema is built once per process
     yield
-    openapi._specs.clear()
+    openapi.forget_schemas()
 
 
 def post(
