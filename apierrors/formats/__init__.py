@@ -77,7 +77,7 @@ def _format_for_accept(accept: str) -> str | None:
 
 
 def format_for_accept(accept: str) -> str | None:
-    """The format an ``Accept`` header prefers (RFC 9110 weights; ``accept.py``), or None
+    """The format an ``Accept`` header prefers (RFC 9110 weights; ``http/accept.py``), or None
     when it accepts none of them: errors are never refused, the default then answers."""
     if len(accept) > 1024:  # not worth a cache slot; parsing is bounded all the same
         return preferred(parse_accept(accept), _offers())
