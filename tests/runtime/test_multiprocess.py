@@ -6,13 +6,9 @@ admin on one of the workers; every worker serves the new text within 1 second of
 
 import os
 import re
-import subprocess
-import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 
 from apierrors.models import ErrorCode
+from testproject.gunicorn_server import GunicornServer
 
 pytestmark = [
     pytest.mark.postgres,
@@ -29,75 +26,20 @@ pytestmark = [
 ]
 
 WORKERS = 3
-ROOT = Path(__file__).resolve().parent.parent.parent
 URL = "/rt/problem/business/"  # raises appointment_unavailable
 BOOKED = "This appointment time is no longer available."
 
 
-class Gunicorn:
-    """gunicorn on 127.0.0.1 (a free port it picks), killed however the test ends."""
-
-    def __init__(self, preload: bool = False, **env_extra: str) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.runtime.multiprocess_settings",
-            "APIERRORS_MP_DEFAULT_DB": connections["default"].settings_dict["NAME"],
-            "APIERRORS_MP_OTHER_DB": connections["other"].settings_dict["NAME"],
-            **env_extra,
-        }
-        # --preload: the app is loaded in the master, then forked (sockets, locks, the
-        # catalog's state are inherited); without it, each worker loads it on its own.
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "testproject.wsgi:application",
-                "--workers",
-                str(WORKERS),
-                "--bind",
-                "127.0.0.1:0",
-                "--timeout",
-                "30",
-                "--graceful-timeout",
-                "3",
-                "--log-level",
-                "info",
-                *(["--preload"] if preload else []),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.log: list[str] = []
-        self.base = ""
-        self.booted: set[int] = set()
-        threading.Thread(target=self._read_log, daemon=True).start()
-
-    def _read_log(self) -> None:
-        for line in self.process.stderr:
-            self.log.append(line)
-            if match := re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line):
-                self.base = match.group(1)
-            if match := re.search(r"Booting worker with pid: (\d+)", line):
-                self.booted.add(int(match.group(1)))
-
-    def wait_until_up(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not (self.base and len(self.booted) >= WORKERS):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("gunicorn did not start:\n" + "".join(self.log))
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+def gunicorn(preload: bool = False, **env_extra: str) -> GunicornServer:
+    """gunicorn on 127.0.0.1 with the test's databases, ``env_extra`` in its environment."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.runtime.multiprocess_settings",
+        "APIERRORS_MP_DEFAULT_DB": connections["default"].settings_dict["NAME"],
+        "APIERRORS_MP_OTHER_DB": connections["other"].settings_dict["NAME"],
+        **env_extra,
+    }
+    return GunicornServer(WORKERS, env, preload=preload)
 
 
 def require_postgres_and_redis() -> None:
@@ -115,8 +57,8 @@ def start_gunicorn(request):
     require_postgres_and_redis()
     servers = []
 
-    def start(**env: str) -> Gunicorn:
-        server = Gunicorn(preload=request.param, **env)
+    def start(**env: str) -> GunicornServer:
+        server = gunicorn(preload=request.param, **env)
         servers.append(server)
         server.wait_until_up()
         return server

@@ -4,14 +4,9 @@ store and on the database store (that one with --preload: workers forked from a 
 loaded the app). A graceful stop flushes again and counts nothing twice."""
 
 import os
-import re
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter as Tally
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,6 +15,7 @@ from django.db import connections
 
 from apierrors.stats.counter import counter
 from apierrors.stats.store import now_hour
+from testproject.gunicorn_server import GunicornServer
 
 from .conftest import fresh_counter
 
@@ -31,7 +27,6 @@ pytestmark = [
 
 WORKERS = 3
 N = 300
-ROOT = Path(__file__).resolve().parent.parent.parent
 # (path, headers) → the response each request gets: a mix of entries, formats, languages.
 REQUESTS = [
     ("/api/no-such-thing/", {}),
@@ -41,70 +36,17 @@ REQUESTS = [
 ]
 
 
-class Gunicorn:
-    """gunicorn on 127.0.0.1 (a port it picks), stopped however the test ends."""
-
-    def __init__(self, store: str, preload: bool) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.stats.multiprocess_settings",
-            "APIERRORS_MP_DEFAULT_DB": connections["default"].settings_dict["NAME"],
-            "APIERRORS_MP_OTHER_DB": connections["other"].settings_dict["NAME"],
-            "APIERRORS_MP_STATS_STORE": store,
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "testproject.wsgi:application",
-                "--workers",
-                str(WORKERS),
-                "--bind",
-                "127.0.0.1:0",
-                "--timeout",
-                "30",
-                "--graceful-timeout",
-                "10",
-                "--log-level",
-                "info",
-                *(["--preload"] if preload else []),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.log: list[str] = []
-        self.base = ""
-        self.booted: set[int] = set()
-        threading.Thread(target=self._read_log, daemon=True).start()
-
-    def _read_log(self) -> None:
-        for line in self.process.stderr:
-            self.log.append(line)
-            if match := re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line):
-                self.base = match.group(1)
-            if match := re.search(r"Booting worker with pid: (\d+)", line):
-                self.booted.add(int(match.group(1)))
-
-    def wait_until_up(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not (self.base and len(self.booted) >= WORKERS):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("gunicorn did not start:\n" + "".join(self.log))
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        """A graceful stop (SIGTERM): each worker finishes, flushes at exit, and exits."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+def gunicorn(store: str, preload: bool) -> GunicornServer:
+    """gunicorn on 127.0.0.1 with the test's databases and statistics store. Its graceful
+    stop lets each worker flush at exit."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.stats.multiprocess_settings",
+        "APIERRORS_MP_DEFAULT_DB": connections["default"].settings_dict["NAME"],
+        "APIERRORS_MP_OTHER_DB": connections["other"].settings_dict["NAME"],
+        "APIERRORS_MP_STATS_STORE": store,
+    }
+    return GunicornServer(WORKERS, env, preload=preload, graceful_timeout=10)
 
 
 @pytest.fixture
@@ -134,7 +76,7 @@ def test_n_error_responses_are_n_counted_once_flushed(shared_services, settings,
     settings.APIERRORS = {**settings.APIERRORS, "STATS_STORE": store}
     fresh_counter()
     assert counter.store().name == store
-    server = Gunicorn(store, preload)
+    server = gunicorn(store, preload)
     try:
         server.wait_until_up()
 

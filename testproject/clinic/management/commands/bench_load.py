@@ -19,13 +19,9 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
-import threading
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -35,8 +31,8 @@ from django.test.utils import setup_databases, teardown_databases
 
 from testproject.bench.urls import HANDLERS
 from testproject.clinic.demo_data import DEMO_PATIENT_ID, load_demo_data
+from testproject.gunicorn_server import GunicornServer
 
-ROOT = Path(__file__).resolve().parents[4]
 MISSING_ID = "a47c7b0e-bbb4-42cd-bc4a-df259d148ea1"
 INVALID_PERSON = '{"name": "much too long", "email": "nope", "age": -1, "country": "XX"}'
 # case → (status, method, path under /bench/<handler>/)
@@ -64,62 +60,6 @@ def parse_wrk(output: str) -> dict[str, float]:
     )
     result["socket_errors"] = sum(int(n) for n in errors.groups()) if errors else 0
     return result
-
-
-class Gunicorn:
-    """gunicorn on 127.0.0.1 (a free port it picks), stopped however the run ends."""
-
-    def __init__(self, workers: int, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "testproject.wsgi:application",
-                "--workers",
-                str(workers),
-                "--bind",
-                "127.0.0.1:0",
-                "--timeout",
-                "30",
-                "--graceful-timeout",
-                "3",
-                "--log-level",
-                "info",
-                "--backlog",
-                "256",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.base, self.booted, self.log = "", 0, []
-        threading.Thread(target=self._read_log, daemon=True).start()
-
-    def _read_log(self) -> None:
-        for line in self.process.stderr:
-            self.log.append(line)
-            if match := re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line):
-                self.base = match.group(1)
-            if "Booting worker" in line:
-                self.booted += 1
-
-    def wait_until_up(self, workers: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not (self.base and self.booted >= workers):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise CommandError("gunicorn did not start:\n" + "".join(self.log[-30:]))
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 class Command(BaseCommand):
@@ -175,9 +115,12 @@ class Command(BaseCommand):
                 "APIERRORS_BENCH_DEFAULT_DB": database_name("default"),
                 "APIERRORS_BENCH_OTHER_DB": database_name("other"),
             }
-            server = Gunicorn(workers, env)
+            server = GunicornServer(workers, env, extra_args=["--backlog", "256"])
             try:
-                server.wait_until_up(workers)
+                try:
+                    server.wait_until_up()
+                except RuntimeError as exc:
+                    raise CommandError(str(exc)) from exc
                 try:
                     self.check_answers(server.base)
                 except (OSError, CommandError) as exc:
