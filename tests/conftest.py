@@ -2,6 +2,9 @@
 
 import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -10,6 +13,7 @@ from rest_framework.test import APIClient
 from apierrors.dictionary.catalog import catalog
 
 IN_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parent.parent  # the repository: manage.py, testproject/
 
 SERVICES = {
     "postgres": ("127.0.0.1", 5432, "PostgreSQL"),
@@ -35,6 +39,28 @@ def require_service(name: str) -> None:
         if IN_CI:
             pytest.fail(f"{message} (CI must have it)")
         pytest.skip(f"{message}; start it to run this test")
+
+
+def run_in_fresh_interpreter(script: str) -> None:
+    """Run ``script`` in a new Python on the demo project, on a private in-memory SQLite
+    database and a local-memory cache whatever this run uses; it must end printing OK."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "APIERRORS_DB": "sqlite",
+        "APIERRORS_SQLITE_PATH": ":memory:",
+        "APIERRORS_CACHE": "locmem",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("OK")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -1,12 +1,8 @@
 """django-import-export is optional (apierrors[admin]): without it the admin still works."""
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from ..conftest import run_in_fresh_interpreter
 
 SCRIPT = textwrap.dedent("""
     import os
@@ -39,20 +35,4 @@ SCRIPT = textwrap.dedent("""
 
 def test_admin_works_without_django_import_export():
     # The point is the admin, not the database: a private in-memory SQLite whatever the run.
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "APIERRORS_DB": "sqlite",
-        "APIERRORS_SQLITE_PATH": ":memory:",
-        "APIERRORS_CACHE": "locmem",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().endswith("OK")
+    run_in_fresh_interpreter(SCRIPT)

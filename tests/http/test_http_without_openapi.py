@@ -4,13 +4,9 @@ In a fresh interpreter where both cannot be imported, the demo starts, has no sc
 and still answers with every HTTP behaviour that doesn't need them (ETag, 412, 401 challenge).
 """
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from ..conftest import run_in_fresh_interpreter
 
 SCRIPT = textwrap.dedent("""
     import os, sys
@@ -42,20 +38,4 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_demo_runs_without_the_openapi_extra():
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "APIERRORS_DB": "sqlite",
-        "APIERRORS_SQLITE_PATH": ":memory:",
-        "APIERRORS_CACHE": "locmem",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().endswith("OK")
+    run_in_fresh_interpreter(SCRIPT)

@@ -47,11 +47,11 @@ RAISERS: dict[str, Callable[[], object]] = {
             "items": [{"email": "ok@example.org"}, {"email": "bad", "tags": ["x"]}],
         }
     ).is_valid(raise_exception=True),
-    "drf-parse": raises(lambda: drf.ParseError()),
-    "drf-not-authenticated": raises(lambda: drf.NotAuthenticated()),
-    "drf-permission": raises(lambda: drf.PermissionDenied()),
-    "drf-not-found": raises(lambda: drf.NotFound()),
-    "drf-not-acceptable": raises(lambda: drf.NotAcceptable()),
+    "drf-parse": raises(drf.ParseError),
+    "drf-not-authenticated": raises(drf.NotAuthenticated),
+    "drf-permission": raises(drf.PermissionDenied),
+    "drf-not-found": raises(drf.NotFound),
+    "drf-not-acceptable": raises(drf.NotAcceptable),
     "drf-unsupported": raises(lambda: drf.UnsupportedMediaType("text/csv")),
     "drf-throttled": raises(lambda: drf.Throttled(wait=12.2)),
     "drf-custom": raises(
@@ -60,7 +60,7 @@ RAISERS: dict[str, Callable[[], object]] = {
         )
     ),
     "django-404": raises(lambda: Http404("secret internals")),
-    "django-permission": raises(lambda: django_exceptions.PermissionDenied()),
+    "django-permission": raises(django_exceptions.PermissionDenied),
     "django-validation": raises(
         lambda: django_exceptions.ValidationError(
             {"name": ["Too short."], "__all__": ["Inconsistent."]}
@@ -74,8 +74,8 @@ RAISERS: dict[str, Callable[[], object]] = {
     "api-error": raises(lambda: ours.APIError("appointment_unavailable")),
     "unknown-key": raises(lambda: ours.APIError("no_such_key")),
     "resource": raises(lambda: ours.ResourceDoesNotExist(resource="Practitioner", id=42)),
-    "invalid-token": raises(lambda: ours.InvalidAccessToken()),
-    "unauthorized": raises(lambda: ours.Unauthorized()),
+    "invalid-token": raises(ours.InvalidAccessToken),
+    "unauthorized": raises(ours.Unauthorized),
     "rate-limit": raises(lambda: ours.RateLimitExceeded(retry_after=30, remaining=0)),
     "unavailable": raises(lambda: ours.ServiceUnavailable(retry_after=120)),
     "details": raises(
